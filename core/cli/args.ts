@@ -1,0 +1,376 @@
+/**
+ * The command line's grammar: subcommands, stoQ's flags, and generated help. Kept free of heavy
+ * imports so `--help` is instant.
+ *
+ * @module
+ */
+
+/** How an option takes values. */
+type Arity = "flag" | "value" | "list";
+
+/** One option of the command line. */
+export interface OptionSpec {
+  /** Key in the parsed result. */
+  readonly key: string;
+  /** Long name without dashes. */
+  readonly long: string;
+  /** Short letter, if any. */
+  readonly short?: string;
+  /** How it takes values. */
+  readonly arity: Arity;
+  /** Placeholder in the help. */
+  readonly metavar?: string;
+  /** One line of help. */
+  readonly help: string;
+  /** Commands that accept it. */
+  readonly commands: readonly Command[];
+  /** Allowed values. */
+  readonly choices?: readonly string[];
+}
+
+/** The subcommands. */
+export const COMMANDS = ["scan", "run", "list"] as const;
+/** A subcommand. */
+export type Command = typeof COMMANDS[number];
+
+const SCAN_RUN: readonly Command[] = ["scan", "run"];
+const ALL: readonly Command[] = ["scan", "run", "list"];
+
+/** Every option, in help order. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "startDispatch",
+    short: "s",
+    long: "start-dispatch",
+    arity: "list",
+    metavar: "NAME",
+    help: "workers the initial payloads go to in the first round",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "alwaysDispatch",
+    short: "a",
+    long: "always-dispatch",
+    arity: "list",
+    metavar: "NAME",
+    help: "workers every payload goes to",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "dispatchers",
+    short: "R",
+    long: "dispatchers",
+    arity: "list",
+    metavar: "NAME",
+    help: "dispatchers, run on every payload every round",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "decorators",
+    short: "D",
+    long: "decorators",
+    arity: "list",
+    metavar: "NAME",
+    help: "decorators, run on each response",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "destArchivers",
+    short: "A",
+    long: "dest-archivers",
+    arity: "list",
+    metavar: "NAME",
+    help: "archivers that store each payload after the scan",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "sourceArchivers",
+    short: "S",
+    long: "source-archivers",
+    arity: "list",
+    metavar: "NAME",
+    help: "archivers that fetch the payloads provider tasks point at",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "connectors",
+    short: "C",
+    long: "connectors",
+    arity: "list",
+    metavar: "NAME",
+    help: "connectors that save each response (default: print it)",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "providers",
+    short: "P",
+    long: "providers",
+    arity: "list",
+    metavar: "NAME",
+    help: "providers to take payloads from",
+    commands: ["run"],
+  },
+  {
+    key: "maxRecursion",
+    long: "max-recursion",
+    arity: "value",
+    metavar: "N",
+    help: "maximum number of worker rounds (default 10)",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "pluginOpts",
+    long: "plugin-opts",
+    arity: "list",
+    metavar: "NAME:KEY=VALUE",
+    help: "set a plugin option; wins over stoq.cfg and the manifest",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "requestSource",
+    long: "request-source",
+    arity: "value",
+    metavar: "TEXT",
+    help: "the request's source (request_meta.source)",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "requestExtra",
+    long: "request-extra",
+    arity: "list",
+    metavar: "KEY=VALUE",
+    help: "add to request_meta.extra_data",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "format",
+    long: "format",
+    arity: "value",
+    metavar: "FORMAT",
+    help: "json (default) or text: a tree of payloads with type, size, sha256 and hits",
+    commands: ["scan"],
+    choices: ["json", "text"],
+  },
+  {
+    key: "pluginDir",
+    long: "plugin-dir",
+    arity: "list",
+    metavar: "DIR",
+    help: "more plugin directories (searched after stoq.cfg's; the last wins)",
+    commands: ALL,
+  },
+  {
+    key: "configFile",
+    long: "config-file",
+    arity: "value",
+    metavar: "PATH",
+    help: "stoq.cfg to use (default $STOQ_HOME/stoq.cfg, else the built-in one)",
+    commands: ALL,
+  },
+  {
+    key: "logLevel",
+    long: "log-level",
+    arity: "value",
+    metavar: "LEVEL",
+    help: "debug, info, warning, error or critical",
+    commands: ALL,
+    choices: ["debug", "info", "warning", "error", "critical"],
+  },
+  { key: "help", short: "h", long: "help", arity: "flag", help: "show this help", commands: ALL },
+];
+
+/** The parsed command line. */
+export interface ParsedArgs {
+  /** The subcommand, if one was given. */
+  command?: Command;
+  /** Positional arguments (files to scan). */
+  positionals: string[];
+  /** List options by key. */
+  lists: Record<string, string[]>;
+  /** Value options by key. */
+  values: Record<string, string>;
+  /** Flags given. */
+  flags: Set<string>;
+}
+
+/** A command line that does not follow the grammar: exit 2 after printing help. */
+export class UsageError extends Error {
+  /** The subcommand, for the help to print. */
+  readonly command?: Command;
+  /**
+   * @example
+   * ```ts
+   * import { UsageError } from "./args.ts";
+   * console.assert(new UsageError("bad", "scan").command === "scan");
+   * ```
+   */
+  constructor(message: string, command?: Command) {
+    super(message);
+    this.name = this.constructor.name;
+    this.command = command;
+  }
+}
+
+/**
+ * Parse a command line. List options take every following word up to the next option, and accept
+ * comma lists; if they swallowed the files of `scan` (`scan -a hash file.txt`), trailing words that
+ * are existing paths are given back as files.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./args.ts";
+ * const args = parseArgs(["scan", "-a", "hash,yara", "--max-recursion", "3", "x.bin"], () => false);
+ * console.assert(args.command === "scan" && args.lists.alwaysDispatch.length === 2);
+ * console.assert(args.positionals[0] === "x.bin" && args.values.maxRecursion === "3");
+ * ```
+ */
+export function parseArgs(argv: readonly string[], exists: (path: string) => boolean): ParsedArgs {
+  const out: ParsedArgs = { positionals: [], lists: {}, values: {}, flags: new Set() };
+  let lastList: { key: string; count: number; tokens: string[] } | undefined;
+  let onlyPositionals = false;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (!onlyPositionals && token === "--") {
+      onlyPositionals = true;
+      lastList = undefined;
+      continue;
+    }
+    if (!onlyPositionals && token.startsWith("-") && token !== "-") {
+      const [name, inline] = splitInline(token);
+      const spec = findOption(name);
+      if (!spec) throw new UsageError(`Unknown option "${name}"`, out.command);
+      if (out.command && !spec.commands.includes(out.command)) {
+        throw new UsageError(`Option "${name}" does not apply to "${out.command}"`, out.command);
+      }
+      lastList = undefined;
+      if (spec.arity === "flag") {
+        out.flags.add(spec.key);
+        continue;
+      }
+      if (spec.arity === "value") {
+        const value = inline ?? argv[++i];
+        if (value === undefined) {
+          throw new UsageError(`Option "${name}" needs a ${spec.metavar}`, out.command);
+        }
+        if (spec.choices && !spec.choices.includes(value.toLowerCase())) {
+          throw new UsageError(
+            `Option "${name}" must be one of ${spec.choices.join(", ")}, got "${value}"`,
+            out.command,
+          );
+        }
+        out.values[spec.key] = spec.choices ? value.toLowerCase() : value;
+        continue;
+      }
+      const list = out.lists[spec.key] ??= [];
+      lastList = { key: spec.key, count: 0, tokens: [] };
+      if (inline !== undefined) {
+        addListItems(list, inline, spec);
+        lastList.count++;
+        lastList.tokens.push(inline);
+        lastList = undefined;
+        continue;
+      }
+      const before = i;
+      while (i + 1 < argv.length && !(argv[i + 1].startsWith("-") && argv[i + 1] !== "-")) {
+        i++;
+        addListItems(list, argv[i], spec);
+        lastList.tokens.push(argv[i]);
+        lastList.count++;
+      }
+      if (i === before) {
+        throw new UsageError(`Option "${name}" needs at least one ${spec.metavar}`, out.command);
+      }
+      continue;
+    }
+    if (out.command === undefined && !onlyPositionals) {
+      if (!(COMMANDS as readonly string[]).includes(token)) {
+        throw new UsageError(`Unknown command "${token}"`);
+      }
+      out.command = token as Command;
+      continue;
+    }
+    out.positionals.push(token);
+  }
+  if (
+    out.command === "scan" && out.positionals.length === 0 && lastList &&
+    lastList.key !== "pluginOpts"
+  ) {
+    // `scan -a hash file.txt`: give the files back that the list swallowed.
+    const tokens = lastList.tokens;
+    let keep = tokens.length;
+    while (keep > 1 && exists(tokens[keep - 1])) keep--;
+    if (keep < tokens.length) {
+      const files = tokens.slice(keep);
+      out.lists[lastList.key] = tokens.slice(0, keep).flatMap((t) => t.split(",")).map((t) =>
+        t.trim()
+      ).filter(Boolean);
+      out.positionals.push(...files);
+    }
+  }
+  return out;
+}
+
+function splitInline(token: string): [string, string | undefined] {
+  if (token.startsWith("--")) {
+    const eq = token.indexOf("=");
+    return eq < 0 ? [token, undefined] : [token.slice(0, eq), token.slice(eq + 1)];
+  }
+  return token.length > 2 ? [token.slice(0, 2), token.slice(2)] : [token, undefined];
+}
+
+function findOption(name: string): OptionSpec | undefined {
+  return name.startsWith("--")
+    ? OPTIONS.find((o) => o.long === name.slice(2))
+    : OPTIONS.find((o) => o.short === name.slice(1));
+}
+
+function addListItems(list: string[], token: string, spec: OptionSpec) {
+  // Plugin options and request extras may contain commas in their values.
+  if (spec.key === "pluginOpts" || spec.key === "requestExtra") list.push(token);
+  else list.push(...token.split(",").map((t) => t.trim()).filter(Boolean));
+}
+
+/** The help text of the program, or of one command. */
+export function helpText(command?: Command): string {
+  const lines: string[] = [];
+  if (!command) {
+    lines.push(
+      "stoq: an automated analysis framework",
+      "",
+      "Usage: stoq <command> [options]",
+      "",
+      "Commands:",
+      "  scan [FILE|DIR ...]  scan files, every file under a folder, or standard input",
+      "  run                  take payloads from providers until they are done",
+      "  list                 list the plugins found in the plugin directories",
+      "",
+      "Run `stoq <command> --help` for a command's options.",
+    );
+    return lines.join("\n");
+  }
+  const usage = {
+    scan: "stoq scan [options] [FILE|DIR ...]",
+    run: "stoq run -P NAME... [options]",
+    list: "stoq list [options]",
+  }[command];
+  lines.push(`Usage: ${usage}`, "", "Options:");
+  const rows = OPTIONS.filter((o) => o.commands.includes(command)).map((o) => {
+    const names = [o.short ? `-${o.short},` : "   ", `--${o.long}`].join(" ");
+    const meta = o.arity === "flag"
+      ? ""
+      : o.arity === "list"
+      ? ` ${o.metavar}...`
+      : ` ${o.metavar}`;
+    return [`  ${names}${meta}`, o.help];
+  });
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  for (const [left, right] of rows) lines.push(left.padEnd(width) + right);
+  if (command === "scan") {
+    lines.push(
+      "",
+      "List options take several names (`-a hash yara` or `-a hash,yara`); files may come before or",
+      "after them. With no file, standard input is scanned.",
+    );
+  }
+  return lines.join("\n");
+}

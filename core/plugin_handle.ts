@@ -1,0 +1,251 @@
+/**
+ * `PluginHandle`: a loaded plugin as the core (and a library user) sees it. Every call goes through
+ * the plugin's host; every response is validated where it enters the core.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { PluginError } from "./errors.ts";
+import { ExtractedPayload, Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
+import type { Kind } from "./plugin.ts";
+import type { PluginDoc, PluginEntry } from "./registry.ts";
+import type { Request } from "./request.ts";
+import { ArchiverResponse, type StoqResponse } from "./response.ts";
+import { ScanError } from "./scan_error.ts";
+import {
+  describeZodError,
+  DispatcherResponseSchema,
+  PayloadInitSchema,
+  PayloadMetaJsonSchema,
+  type PluginErrorItemSchema,
+  ResultsResponseSchema,
+  WorkerResponseSchema,
+} from "./schemas.ts";
+import type { CallOptions, PluginHost } from "./sandbox/host.ts";
+import type { Call, CallMethod, ProviderItemWire, RequestWire } from "./sandbox/protocol.ts";
+
+/** A plugin's response did not have the shape its kind requires. */
+export class InvalidResponseError extends PluginError {}
+
+/** A worker's validated response. */
+export interface WorkerOutcome {
+  /** Results to store under the worker's name, or null. */
+  results: Record<string, unknown> | null;
+  /** Extracted payloads. */
+  extracted: ExtractedPayload[];
+  /** Errors to add. */
+  errors: ScanError[];
+  /** Workers to run next round on the same payload. */
+  dispatchTo: string[];
+}
+
+/** A dispatcher's validated response. */
+export interface DispatchOutcome {
+  /** Workers to dispatch to. */
+  pluginNames: string[];
+  /** Metadata for `payload.dispatchMeta[dispatcher]`, or null. */
+  meta: Record<string, unknown> | null;
+  /** Errors to add. */
+  errors: ScanError[];
+}
+
+/** A dest archiver's or decorator's validated response. */
+export interface ResultsOutcome {
+  /** Results, or null. */
+  results: Record<string, unknown> | null;
+  /** Errors to add. */
+  errors: ScanError[];
+}
+
+/** Options of `PluginHandle`. */
+export interface PluginHandleInit {
+  /** Workers that must run on a payload before this one (stoQ's `required_workers`). */
+  requiredWorkers?: Iterable<string>;
+  /** Timeout of scan, dispatch, archive, get, decorate and save calls, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** A loaded plugin. One handle serves every role the plugin is configured in. */
+export class PluginHandle {
+  /** The plugin's name. */
+  readonly name: string;
+  /** The kinds the plugin implements. */
+  readonly kinds: readonly Kind[];
+  /** Its manifest's `[Documentation]`. */
+  readonly doc: PluginDoc;
+  /** Its discovery entry. */
+  readonly entry: PluginEntry;
+  /** Workers that must run on a payload before this one. Mutable, as in stoQ. */
+  requiredWorkers: Set<string>;
+  /** Timeout of each call in milliseconds (none when undefined). */
+  timeoutMs: number | undefined;
+  readonly #host: PluginHost;
+
+  /**
+   * @example
+   * ```ts ignore
+   * const hash = await stoq.loadPlugin("hash");
+   * const outcome = await hash.scan(new Payload("hi"), new Request());
+   * ```
+   */
+  constructor(entry: PluginEntry, host: PluginHost, init: PluginHandleInit = {}) {
+    this.name = entry.name;
+    this.entry = entry;
+    this.doc = entry.doc;
+    this.kinds = host.kinds;
+    this.requiredWorkers = new Set(init.requiredWorkers ?? []);
+    this.timeoutMs = init.timeoutMs;
+    this.#host = host;
+  }
+
+  /** True when the plugin implements that kind. */
+  is(kind: Kind): boolean {
+    return this.kinds.includes(kind);
+  }
+
+  /** Worker: scan a payload. */
+  async scan(payload: Payload, request: Request): Promise<WorkerOutcome | null> {
+    const value = await this.#callOn("scan", payload, request);
+    if (value == null) return null;
+    const parsed = this.#parse("scan", WorkerResponseSchema, value);
+    return {
+      results: parsed.results ?? null,
+      extracted: (parsed.extracted ?? []).map((child) =>
+        new ExtractedPayload(child.content, child.payloadMeta as PayloadMetaInit | undefined)
+      ),
+      errors: this.#errors(parsed.errors, payload),
+      dispatchTo: parsed.dispatchTo ?? [],
+    };
+  }
+
+  /** Dispatcher: name the workers a payload goes to. */
+  async getDispatches(payload: Payload, request: Request): Promise<DispatchOutcome | null> {
+    const value = await this.#callOn("getDispatches", payload, request);
+    if (value == null) return null;
+    const parsed = this.#parse("getDispatches", DispatcherResponseSchema, value);
+    return {
+      pluginNames: parsed.pluginNames ?? [],
+      meta: parsed.meta ?? null,
+      errors: this.#errors(parsed.errors, payload),
+    };
+  }
+
+  /** Dest archiver: store a payload. */
+  async archive(payload: Payload, request: Request): Promise<ResultsOutcome | null> {
+    const value = await this.#callOn("archive", payload, request);
+    return this.#results("archive", value, payload);
+  }
+
+  /** Source archiver: fetch the payload a task (a dest archiver's results) describes. */
+  async get(task: ArchiverResponse | Record<string, unknown>): Promise<Payload | null> {
+    const results = task instanceof ArchiverResponse ? task.results : task;
+    const { value } = await this.#call({ method: "get", task: { results } });
+    if (value == null) return null;
+    const parsed = this.#parse("get", PayloadInitSchema, value);
+    return new Payload(parsed.content, { payloadMeta: parsed.payloadMeta as PayloadMetaInit });
+  }
+
+  /** Connector: save a response. */
+  async save(response: StoqResponse): Promise<void> {
+    await this.#call({ method: "save", response: response.toJSON() });
+  }
+
+  /** Decorator: results about a whole response. */
+  async decorate(response: StoqResponse): Promise<ResultsOutcome | null> {
+    const { value } = await this.#call({ method: "decorate", response: response.toJSON() });
+    return this.#results("decorate", value);
+  }
+
+  /** Provider: run `ingest`, handing each item to `onPut` (the provider waits for it). */
+  async ingest(onPut: (item: ProviderItemWire) => Promise<void>): Promise<void> {
+    await this.#host.call({ method: "ingest" }, { onPut });
+  }
+
+  /** Stop the plugin. */
+  async shutdown(): Promise<void> {
+    await this.#host.shutdown();
+  }
+
+  async #callOn(
+    method: "scan" | "getDispatches" | "archive",
+    payload: Payload,
+    request: Request,
+  ): Promise<unknown> {
+    const index = request.payloads.indexOf(payload);
+    const wire = requestToWire(request, payload, index);
+    const { value, payloadMeta } = await this.#call({ method, request: wire });
+    if (payloadMeta !== undefined) {
+      const meta = PayloadMetaJsonSchema.safeParse(payloadMeta);
+      if (!meta.success) {
+        throw new InvalidResponseError(
+          this.name,
+          `Plugin "${this.name}" changed the payload meta to something invalid in ${method}(): ${
+            describeZodError(meta.error)
+          }`,
+        );
+      }
+      Object.assign(payload.payloadMeta, PayloadMeta.fromJSON(meta.data));
+    }
+    return value;
+  }
+
+  #call(call: Call) {
+    const options: CallOptions = { timeoutMs: this.timeoutMs };
+    return this.#host.call(call, options);
+  }
+
+  #results(method: CallMethod, value: unknown, payload?: Payload): ResultsOutcome | null {
+    if (value == null) return null;
+    const parsed = this.#parse(method, ResultsResponseSchema, value);
+    return { results: parsed.results ?? null, errors: this.#errors(parsed.errors, payload) };
+  }
+
+  #parse<S extends z.ZodType>(method: CallMethod, schema: S, value: unknown): z.output<S> {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    throw new InvalidResponseError(
+      this.name,
+      `Plugin "${this.name}" returned an invalid response from ${method}(): ${
+        describeZodError(parsed.error)
+      }`,
+    );
+  }
+
+  #errors(
+    items: z.infer<typeof PluginErrorItemSchema>[] | undefined,
+    payload?: Payload,
+  ): ScanError[] {
+    return (items ?? []).map((item) =>
+      typeof item === "string"
+        ? new ScanError(item, { pluginName: this.name, payloadId: payload?.payloadId })
+        : new ScanError(item.error, {
+          pluginName: item.pluginName ?? this.name,
+          payloadId: item.payloadId ?? payload?.payloadId,
+          kind: item.kind,
+        })
+    );
+  }
+}
+
+/** The request as a plugin sees it: every payload's results, but only the target's bytes. */
+export function requestToWire(request: Request, payload: Payload, index: number): RequestWire {
+  const payloads = request.payloads.map((p) => ({
+    content: p === payload ? p.content : undefined,
+    dispatch_meta: p.dispatchMeta,
+    results: p.results.toJSON(),
+  }));
+  if (index < 0) {
+    payloads.push({
+      content: payload.content,
+      dispatch_meta: payload.dispatchMeta,
+      results: payload.results.toJSON(),
+    });
+    index = payloads.length - 1;
+  }
+  return {
+    payloads,
+    request_meta: request.requestMeta.toJSON(),
+    errors: request.errors.map((e) => e.toJSON()),
+    index,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * The host interface: how the core calls a plugin without knowing whether it runs in-process, in a
+ * Worker or in a subprocess.
+ *
+ * @module
+ */
+import type { Kind } from "../plugin.ts";
+import type { RawOptions } from "../options.ts";
+import type { Call, CallResult, ProviderItemWire } from "./protocol.ts";
+
+/** What a host needs to start a plugin. */
+export interface PluginSpec {
+  /** The plugin's name. */
+  readonly name: string;
+  /** The module's URL (`file:` or `https:`). */
+  readonly moduleUrl: string;
+  /** The plugin's folder as a path (empty for a remote plugin). */
+  readonly dir: string;
+  /** The merged options, before coercion (the plugin's schema coerces them in its own realm). */
+  readonly options: RawOptions;
+  /** The kinds the manifest declares, if it declares any. */
+  readonly declaredKinds?: readonly Kind[];
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Fail with `PluginTimeoutError` after this many milliseconds (none when absent). */
+  timeoutMs?: number;
+  /** For `ingest`: receives each item the provider puts; the provider waits for it to resolve. */
+  onPut?: (item: ProviderItemWire) => Promise<void>;
+}
+
+/** A running plugin. */
+export interface PluginHost {
+  /** The plugin's name. */
+  readonly name: string;
+  /** The kinds the plugin implements. */
+  readonly kinds: readonly Kind[];
+  /** Call a handler. Rejects with the plugin's error, rebuilt, or a `PluginTimeoutError`. */
+  call(call: Call, options?: CallOptions): Promise<CallResult>;
+  /** Stop the plugin (calls its `close` handler when it has one). */
+  shutdown(): Promise<void>;
+}
+
+/** Starts a host for a plugin. Rejects with a `PluginError` naming the plugin when it cannot load. */
+export type HostFactory = (spec: PluginSpec) => Promise<PluginHost>;

@@ -1,0 +1,62 @@
+/**
+ * The in-process host: runs a plugin in the core's own isolate, behind the same interface as the
+ * sandboxed hosts. For trusted plugins, debugging and tests (`sandbox = off`).
+ *
+ * @module
+ */
+import { PluginTimeoutError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
+import type { Call, CallResult } from "./protocol.ts";
+import { PluginRuntime } from "./runtime.ts";
+
+/**
+ * Start a plugin in-process.
+ *
+ * @example
+ * ```ts ignore
+ * import { startInProcess } from "./in_process.ts";
+ * const host = await startInProcess(spec, log);
+ * const { value } = await host.call({ method: "ingest" }, { onPut: async (item) => {} });
+ * ```
+ */
+export async function startInProcess(spec: PluginSpec, log: Logger): Promise<PluginHost> {
+  const runtime = await PluginRuntime.load(spec, log);
+  let closed = false;
+  return {
+    name: spec.name,
+    kinds: runtime.kinds,
+    call(call: Call, options: CallOptions = {}): Promise<CallResult> {
+      const running = runtime.invoke(call, options.onPut);
+      return options.timeoutMs
+        ? withTimeout(running, spec.name, call.method, options.timeoutMs)
+        : running;
+    },
+    async shutdown() {
+      if (closed) return;
+      closed = true;
+      await runtime.close();
+    },
+  };
+}
+
+/** Reject with `PluginTimeoutError` when `promise` does not settle within `ms`. */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  plugin: string,
+  method: string,
+  ms: number,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new PluginTimeoutError(
+          plugin,
+          `Plugin "${plugin}" did not finish "${method}" within ${ms / 1000} s`,
+        ),
+      );
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,182 @@
+/**
+ * The calls between the core and a plugin, whatever runs the plugin (in-process, a Worker or a
+ * subprocess): plain data, payload bytes as `Uint8Array`, results in stoQ's JSON shapes.
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  PayloadMetaJsonSchema,
+  PayloadResultsJsonSchema,
+  RequestMetaJsonSchema,
+  ScanErrorJsonSchema,
+  StoqResponseJsonSchema,
+} from "../schemas.ts";
+
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected bytes (Uint8Array)");
+
+/** A payload as sent to a plugin. `content` is absent for the payloads a call is not about. */
+export const PayloadWireSchema = z.object({
+  content: Bytes.optional(),
+  dispatch_meta: z.record(z.string(), z.unknown()),
+  results: PayloadResultsJsonSchema,
+});
+/** A payload as sent to a plugin. */
+export type PayloadWire = z.infer<typeof PayloadWireSchema>;
+
+/** The request as sent to a plugin; `index` is the payload the call is about. */
+export const RequestWireSchema = z.object({
+  payloads: z.array(PayloadWireSchema),
+  request_meta: RequestMetaJsonSchema,
+  errors: z.array(ScanErrorJsonSchema),
+  index: z.number().int().nonnegative(),
+});
+/** The request as sent to a plugin. */
+export type RequestWire = z.infer<typeof RequestWireSchema>;
+
+/** One call to a plugin. */
+export const CallSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.literal("scan"), request: RequestWireSchema }),
+  z.object({ method: z.literal("getDispatches"), request: RequestWireSchema }),
+  z.object({ method: z.literal("archive"), request: RequestWireSchema }),
+  z.object({
+    method: z.literal("get"),
+    task: z.object({ results: z.record(z.string(), z.unknown()).nullable() }),
+  }),
+  z.object({ method: z.literal("save"), response: StoqResponseJsonSchema }),
+  z.object({ method: z.literal("decorate"), response: StoqResponseJsonSchema }),
+  z.object({ method: z.literal("ingest") }),
+]);
+/** One call to a plugin. */
+export type Call = z.infer<typeof CallSchema>;
+/** The name of a call. */
+export type CallMethod = Call["method"];
+
+/** What a call returns: the handler's value, and the payload's meta if the handler changed it. */
+export interface CallResult {
+  /** The handler's return value, as plain data. */
+  value: unknown;
+  /** The payload's meta after the call, present only when the handler changed it. */
+  payloadMeta?: z.infer<typeof PayloadMetaJsonSchema>;
+}
+
+/** A payload (or `Payload`-like object) a provider or a source archiver hands over. */
+export const PayloadItemSchema = z.object({
+  content: Bytes,
+  payloadMeta: PayloadMetaJsonSchema,
+});
+
+/** Something a provider put on its queue, as plain data. */
+export const ProviderItemWireSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("payload"), payload: PayloadItemSchema }),
+  z.object({
+    type: z.literal("request"),
+    payloads: z.array(PayloadItemSchema),
+    requestMeta: RequestMetaJsonSchema,
+  }),
+  z.object({
+    type: z.literal("task"),
+    task: z.record(z.string(), z.record(z.string(), z.unknown())),
+  }),
+  z.object({ type: z.literal("invalid"), description: z.string() }),
+]);
+/** Something a provider put on its queue, as plain data. */
+export type ProviderItemWire = z.infer<typeof ProviderItemWireSchema>;
+
+/** An error as it crosses a boundary: rebuilt on the other side with its class name and cause. */
+export interface WireError {
+  /** The error's class name, e.g. `TypeError` or `PluginError`. */
+  name: string;
+  /** Its message. */
+  message: string;
+  /** Its stack, as the plugin's side printed it. */
+  stack?: string;
+  /** Its cause, if it had one. */
+  cause?: WireError;
+}
+
+/** A `WireError`. */
+export const WireErrorSchema: z.ZodType<WireError> = z.lazy(() =>
+  z.object({
+    name: z.string(),
+    message: z.string(),
+    stack: z.string().optional(),
+    cause: WireErrorSchema.optional(),
+  })
+);
+
+/** The options of a plugin as sent to its guest. */
+const RawOptionsSchema = z.record(
+  z.string(),
+  z.object({ value: z.unknown(), origin: z.string() }),
+);
+
+const KindSchema = z.enum([
+  "provider",
+  "worker",
+  "dispatcher",
+  "archiver",
+  "connector",
+  "decorator",
+]);
+
+/** What the core sends to a guest. */
+export const HostMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("load"),
+    spec: z.object({
+      name: z.string(),
+      moduleUrl: z.string(),
+      dir: z.string(),
+      options: RawOptionsSchema,
+      declaredKinds: z.array(KindSchema).optional(),
+    }),
+  }),
+  z.object({ type: z.literal("call"), id: z.number().int(), call: CallSchema }),
+  z.object({ type: z.literal("put-ack"), id: z.number().int(), error: z.string().optional() }),
+  z.object({ type: z.literal("close") }),
+]);
+/** What the core sends to a guest. */
+export type HostMessage = z.infer<typeof HostMessageSchema>;
+
+/** What a guest sends to the core. */
+export const GuestMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("loaded"), kinds: z.array(KindSchema) }),
+  z.object({ type: z.literal("load-error"), error: WireErrorSchema }),
+  z.object({
+    type: z.literal("result"),
+    id: z.number().int(),
+    value: z.unknown(),
+    payloadMeta: PayloadMetaJsonSchema.optional(),
+  }),
+  z.object({ type: z.literal("error"), id: z.number().int(), error: WireErrorSchema }),
+  z.object({
+    type: z.literal("put"),
+    id: z.number().int(),
+    call: z.number().int(),
+    item: ProviderItemWireSchema,
+  }),
+  z.object({
+    type: z.literal("log"),
+    level: z.enum(["debug", "info", "warning", "error", "critical"]),
+    message: z.string(),
+  }),
+  z.object({ type: z.literal("closed") }),
+]);
+/** What a guest sends to the core. */
+export type GuestMessage = z.infer<typeof GuestMessageSchema>;
+
+/** Flatten an error (and its causes) for the wire. */
+export function errorToWire(error: unknown, depth = 0): WireError {
+  if (error instanceof Error) {
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+      cause: error.cause !== undefined && depth < 5
+        ? errorToWire(error.cause, depth + 1)
+        : undefined,
+    };
+  }
+  return { name: "Error", message: String(error) };
+}

@@ -1,0 +1,1013 @@
+/**
+ * `Stoq`, the orchestrator: loads plugins, scans requests in rounds (stoQ v3's algorithm), archives,
+ * decorates and saves the response, and runs providers in provider mode.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { dirname, resolve } from "node:path";
+import { AsyncQueue } from "./async_queue.ts";
+import { type IniFile, readIniFile } from "./config.ts";
+import {
+  ConfigError,
+  PluginError,
+  PluginNotFoundError,
+  PluginTimeoutError,
+  StoqError,
+} from "./errors.ts";
+import { formatExc } from "./format_exc.ts";
+import {
+  createLogger,
+  fileSink,
+  type Logger,
+  type LogSink,
+  parseLogLevel,
+  stderrSink,
+} from "./log.ts";
+import { mergeOptions, type RawOptions, splitList } from "./options.ts";
+import { Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
+import type { Kind } from "./plugin.ts";
+import { PluginHandle } from "./plugin_handle.ts";
+import { discoverPlugins, isPluginLocation, manifestAt, type PluginEntry } from "./registry.ts";
+import { Request, RequestMeta } from "./request.ts";
+import { StoqResponse } from "./response.ts";
+import { ScanError } from "./scan_error.ts";
+import type { HostFactory } from "./sandbox/host.ts";
+import { startInProcess } from "./sandbox/in_process.ts";
+import type { ProviderItemWire } from "./sandbox/protocol.ts";
+import { STOQ_VERSION } from "./sandbox/runtime.ts";
+
+/** Options of `Stoq.create()`. Each falls back to stoq.cfg's `[core]`, then to stoQ's default. */
+export interface StoqOptions {
+  /** Base directory (default the current directory). */
+  baseDir?: string;
+  /** stoq.cfg to read (default `<baseDir>/stoq.cfg`, read only if it exists). */
+  configFile?: string;
+  /** An already parsed stoq.cfg; wins over `configFile`. */
+  config?: IniFile;
+  /** Write `stoq.log` here; `null` or "" for no file log (the default). */
+  logDir?: string | null;
+  /** debug, info (default), warning, error or critical. */
+  logLevel?: string;
+  /** Where log lines go (default standard error, plus the file log). */
+  logSinks?: LogSink[];
+  /** Plugin directories, searched recursively; a later directory wins (default `<baseDir>/plugins`). */
+  pluginDirList?: string[];
+  /** Options by plugin name; they win over stoq.cfg and the manifest. */
+  pluginOpts?: Record<string, Record<string, unknown>>;
+  /** Provider plugins for `run()`. */
+  providers?: string[];
+  /** Consumers of the provider queue (default 2). */
+  providerConsumers?: number;
+  /** Source archivers, turning provider tasks into payloads. */
+  sourceArchivers?: string[];
+  /** Dest archivers, run on every payload after the scan. */
+  destArchivers?: string[];
+  /** Connectors, saving each response. */
+  connectors?: string[];
+  /** Dispatchers, run on every payload every round. */
+  dispatchers?: string[];
+  /** Decorators, run on each response. */
+  decorators?: string[];
+  /** Workers every payload goes to. */
+  alwaysDispatch?: string[];
+  /** Size of the provider queue (default 100). */
+  maxQueue?: number;
+  /** Maximum number of worker rounds (default 10). */
+  maxRecursion?: number;
+  /** Maximum nesting of required_workers (default 10). */
+  maxRequiredWorkerDepth?: number;
+  /** Starts each plugin (default: in-process). */
+  hostFactory?: HostFactory;
+}
+
+/** Options of `scan()`. */
+export interface ScanOptions {
+  /** The payload's metadata. */
+  payloadMeta?: PayloadMeta | PayloadMetaInit;
+  /** The request's metadata. */
+  requestMeta?: RequestMeta;
+  /** Workers the initial payload goes to in the first round. */
+  addStartDispatch?: string[];
+  /** `"COUNT/SECONDS"`: at most COUNT scans per SECONDS from this instance. */
+  ratelimit?: string;
+}
+
+/** Options of `run()`. */
+export interface RunOptions {
+  /** Metadata of requests made from provider payloads (and of requests with default metadata). */
+  requestMeta?: RequestMeta;
+  /** Workers each request's initial payloads go to in the first round. */
+  addStartDispatch?: string[];
+}
+
+/** What `listPlugins()` reports of each discovered plugin. */
+export interface PluginListing {
+  /** Kinds declared in the manifest, or `["UNKNOWN"]`. */
+  kinds: string[];
+  /** `[Documentation] Version`. */
+  version: string;
+  /** `[Documentation] Description`. */
+  description: string;
+  /** Where the manifest is. */
+  manifest: string;
+}
+
+type Task = { payload: Payload; name: string };
+type RoleName =
+  | "providers"
+  | "sourceArchivers"
+  | "destArchivers"
+  | "connectors"
+  | "dispatchers"
+  | "decorators";
+
+const ROLE_KINDS: Record<RoleName, Kind> = {
+  providers: "provider",
+  sourceArchivers: "archiver",
+  destArchivers: "archiver",
+  connectors: "connector",
+  dispatchers: "dispatcher",
+  decorators: "decorator",
+};
+const ROLE_KEYS: Record<RoleName, string> = {
+  providers: "providers",
+  sourceArchivers: "source_archivers",
+  destArchivers: "dest_archivers",
+  connectors: "connectors",
+  dispatchers: "dispatchers",
+  decorators: "decorators",
+};
+
+const DEFAULT_WORKER_TIMEOUT_S = 60;
+
+/** The stoq framework: plugins, scans and provider mode. */
+export class Stoq {
+  /** The version of stoq. */
+  static readonly version: string = STOQ_VERSION;
+  /** The base directory. */
+  readonly baseDir: string;
+  /** The parsed stoq.cfg, if any. */
+  readonly config: IniFile | undefined;
+  /** The core logger (`stoq`). */
+  readonly log: Logger;
+  /** Size of the provider queue. */
+  readonly maxQueue: number;
+  /** Consumers of the provider queue. */
+  readonly providerConsumers: number;
+  /** Maximum number of worker rounds. */
+  readonly maxRecursion: number;
+  /** Maximum nesting of required_workers. */
+  readonly maxRequiredWorkerDepth: number;
+  /** Workers every payload goes to. */
+  readonly alwaysDispatch: readonly string[];
+  /** Plugin directories searched. */
+  readonly pluginDirList: readonly string[];
+  /** Loaded plugins by role, in configured order. */
+  readonly roles: Readonly<Record<RoleName, ReadonlyMap<string, PluginHandle>>>;
+
+  readonly #plugins: Map<string, PluginEntry>;
+  readonly #loaded = new Map<string, Promise<PluginHandle>>();
+  readonly #pluginOpts: Record<string, Record<string, unknown>>;
+  readonly #hostFactory: HostFactory;
+  readonly #roleNames: Record<RoleName, string[]>;
+  #ratelimitChain: Promise<void> = Promise.resolve();
+  #lastScan = 0;
+
+  private constructor(options: StoqOptions) {
+    this.baseDir = resolve(options.baseDir ?? Deno.cwd());
+    this.config = options.config ?? readConfig(options.configFile, this.baseDir);
+    const cfg = new CoreConfig(this.config);
+
+    const level = options.logLevel ?? cfg.text("log_level") ?? "info";
+    const logLevel = parseLogLevel(level);
+    if (!logLevel) {
+      throw new ConfigError(
+        `Invalid log level "${level}"${
+          cfg.where("log_level")
+        }: use debug, info, warning, error or critical`,
+        { file: this.config?.file },
+      );
+    }
+    // A copy: the file sink below must not end up in the caller's array.
+    const sinks = [...(options.logSinks ?? [stderrSink(logLevel)])];
+    const logDir = options.logDir !== undefined ? options.logDir : cfg.text("log_dir");
+    if (logDir) {
+      sinks.push(fileSink(resolve(this.baseDir, logDir), {
+        level: logLevel,
+        maxBytes: cfg.integer("log_maxbytes", 1_500_000, 0),
+        backupCount: cfg.integer("log_backup_count", 5, 0),
+      }));
+    }
+    this.log = createLogger("stoq", sinks);
+
+    this.maxQueue = options.maxQueue ?? cfg.integer("max_queue", 100, 1);
+    this.providerConsumers = options.providerConsumers ?? cfg.integer("provider_consumers", 2, 1);
+    this.maxRecursion = options.maxRecursion ?? cfg.integer("max_recursion", 10, 1);
+    this.maxRequiredWorkerDepth = options.maxRequiredWorkerDepth ??
+      cfg.integer("max_required_worker_depth", 10, 0);
+    for (
+      const [name, value] of Object.entries({
+        maxQueue: this.maxQueue,
+        providerConsumers: this.providerConsumers,
+        maxRecursion: this.maxRecursion,
+      })
+    ) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new ConfigError(
+          `Invalid option "${name}": expected an integer of at least 1, got ${value}`,
+        );
+      }
+    }
+    this.alwaysDispatch = cleanNames(options.alwaysDispatch ?? cfg.list("always_dispatch") ?? []);
+    const cfgDir = this.config?.file ? dirname(this.config.file) : this.baseDir;
+    this.pluginDirList = options.pluginDirList?.map((d) => resolve(d)) ??
+      cfg.list("plugin_dir_list")?.map((d) => resolve(cfgDir, d)) ??
+      [resolve(this.baseDir, "plugins")];
+    this.#pluginOpts = options.pluginOpts ?? {};
+    this.#hostFactory = options.hostFactory ?? ((spec) => startInProcess(spec, this.log));
+    this.#plugins = discoverPlugins(this.pluginDirList, this.log);
+    this.#roleNames = {} as Record<RoleName, string[]>;
+    const roles = {} as Record<RoleName, Map<string, PluginHandle>>;
+    for (const role of Object.keys(ROLE_KINDS) as RoleName[]) {
+      this.#roleNames[role] = cleanNames(options[role] ?? cfg.list(ROLE_KEYS[role]) ?? []);
+      roles[role] = new Map();
+    }
+    this.roles = roles;
+  }
+
+  /**
+   * Read the configuration, discover plugins and load every plugin named in a role. Throws
+   * `PluginNotFoundError` for a missing plugin, `PluginError` for one that cannot load, and
+   * `ConfigError` for a bad configuration.
+   *
+   * @example
+   * ```ts ignore
+   * import { Stoq } from "./stoq.ts";
+   * const stoq = await Stoq.create({ alwaysDispatch: ["hash"] });
+   * const response = await stoq.scan(new TextEncoder().encode("The quick brown fox"));
+   * console.log(response.toString());
+   * await stoq.close();
+   * ```
+   */
+  static async create(options: StoqOptions = {}): Promise<Stoq> {
+    const stoq = new Stoq(options);
+    try {
+      for (const role of Object.keys(ROLE_KINDS) as RoleName[]) {
+        const map = stoq.roles[role] as Map<string, PluginHandle>;
+        for (const name of stoq.#roleNames[role]) {
+          const handle = await stoq.loadPlugin(name);
+          if (!handle.is(ROLE_KINDS[role])) {
+            throw new PluginError(
+              name,
+              `Plugin "${name}" cannot be used as one of the ${ROLE_KEYS[role]}: it is not a ${
+                ROLE_KINDS[role]
+              } (it implements ${handle.kinds.join(", ")})`,
+            );
+          }
+          map.set(handle.name, handle);
+        }
+      }
+      for (const name of stoq.alwaysDispatch) await stoq.loadPlugin(name);
+    } catch (err) {
+      await stoq.close();
+      throw err;
+    }
+    return stoq;
+  }
+
+  /** Every discovered plugin, without loading any. */
+  listPlugins(): Record<string, PluginListing> {
+    const out: Record<string, PluginListing> = {};
+    for (const [name, entry] of [...this.#plugins].sort(([a], [b]) => a.localeCompare(b))) {
+      out[name] = {
+        kinds: entry.kinds ? [...entry.kinds] : ["UNKNOWN"],
+        version: entry.doc.version,
+        description: entry.doc.description,
+        manifest: entry.manifest,
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Load a plugin by name, or by path or URL of its folder or manifest. A loaded plugin is cached:
+   * the same handle serves every role.
+   */
+  loadPlugin(reference: string): Promise<PluginHandle> {
+    const key = reference.trim();
+    const cached = this.#loaded.get(key);
+    if (cached) return cached;
+    const loading = this.#load(key);
+    this.#loaded.set(key, loading);
+    loading.catch(() => {
+      if (this.#loaded.get(key) === loading) this.#loaded.delete(key);
+    });
+    return loading;
+  }
+
+  async #load(reference: string): Promise<PluginHandle> {
+    let entry: PluginEntry | undefined;
+    if (isPluginLocation(reference)) {
+      entry = await manifestAt(reference);
+      const existing = this.#loaded.get(entry.name);
+      if (existing && this.#plugins.get(entry.name)?.manifest === entry.manifest) return existing;
+      this.#plugins.set(entry.name, entry);
+      const loading = this.#load(entry.name);
+      this.#loaded.set(entry.name, loading);
+      return loading;
+    }
+    entry = this.#plugins.get(reference);
+    if (!entry) {
+      throw new PluginNotFoundError(
+        `The plugin "${reference}" is invalid or does not exist in your plugin path`,
+      );
+    }
+    const options = mergeOptions(
+      entry.options,
+      this.#cfgOptions(entry.name),
+      codeOptions(this.#pluginOpts[entry.name]),
+    );
+    this.#checkVersion(entry, options);
+    const host = await this.#hostFactory({
+      name: entry.name,
+      moduleUrl: entry.moduleUrl,
+      dir: entry.dir,
+      options,
+      declaredKinds: entry.kinds,
+    });
+    const timeout = options.timeout;
+    const seconds = timeout === undefined ? DEFAULT_WORKER_TIMEOUT_S : Number(timeout.value);
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      await host.shutdown();
+      throw new ConfigError(
+        `Invalid option "timeout" for plugin "${entry.name}" (${timeout?.origin}): expected seconds, got ${
+          JSON.stringify(timeout?.value)
+        }`,
+      );
+    }
+    const required = options.required_workers?.value;
+    return new PluginHandle(entry, host, {
+      requiredWorkers: Array.isArray(required)
+        ? required.map(String)
+        : typeof required === "string"
+        ? splitList(required)
+        : [],
+      timeoutMs: seconds > 0 ? seconds * 1000 : undefined,
+    });
+  }
+
+  #cfgOptions(name: string): RawOptions {
+    const out: RawOptions = {};
+    if (!this.config?.hasSection(name)) return out;
+    for (const [key, value, line] of this.config.entries(name)) {
+      out[key] = { value: value ?? "", origin: this.config.where(line) };
+    }
+    return out;
+  }
+
+  #checkVersion(entry: PluginEntry, options: RawOptions) {
+    const min = options.min_stoq_version?.value;
+    const max = options.max_stoq_version?.value;
+    if (typeof min === "string" && compareVersions(STOQ_VERSION, min) < 0) {
+      this.log.warning(
+        `Plugin "${entry.name}" wants stoq ${min} or later (min_stoq_version), this is stoq ${STOQ_VERSION}: it may not work as expected`,
+      );
+    }
+    if (typeof max === "string" && compareVersions(STOQ_VERSION, max) > 0) {
+      this.log.warning(
+        `Plugin "${entry.name}" supports stoq up to ${max} (max_stoq_version), this is stoq ${STOQ_VERSION}: it may not work as expected`,
+      );
+    }
+  }
+
+  /** Scan one piece of content: wraps it in a payload and a request and calls `scanRequest()`. */
+  async scan(content: Uint8Array | string, options: ScanOptions = {}): Promise<StoqResponse> {
+    if (options.ratelimit) await this.#ratelimit(options.ratelimit);
+    const payload = new Payload(content, { payloadMeta: options.payloadMeta });
+    const request = new Request({ payloads: [payload], requestMeta: options.requestMeta });
+    return await this.scanRequest(request, { addStartDispatch: options.addStartDispatch });
+  }
+
+  /**
+   * Scan a request: worker rounds, then dest archivers, decorators and connectors. Plugin failures
+   * become `ScanError` entries; this never throws because of a plugin.
+   */
+  async scanRequest(
+    request: Request,
+    options: { addStartDispatch?: string[] } = {},
+  ): Promise<StoqResponse> {
+    const start = cleanNames(options.addStartDispatch ?? []);
+    const hashes = new Map<string, number[]>();
+    request.payloads.forEach((payload, index) => addHash(hashes, sha256(payload.content), index));
+    const reported = new Set<string>();
+    let dispatches: Task[] = [];
+    for (const payload of request.payloads) {
+      if (!payload.payloadMeta.shouldScan) continue;
+      for (const name of [...start, ...payload.payloadMeta.dispatchTo]) {
+        dispatches.push({ payload, name });
+      }
+    }
+    // Tasks left when the rounds end; those in `deferred` were waiting for their required workers.
+    let pending: { tasks: Task[]; deferred: TaskSet } = { tasks: [], deferred: new TaskSet() };
+    for (let round = 1; round <= this.maxRecursion; round++) {
+      const total = new TaskSet(dispatches);
+      const scannable = request.payloads.filter((p) => p.payloadMeta.shouldScan);
+      const names = await Promise.all(scannable.map((p) => this.#dispatch(p, request)));
+      scannable.forEach((payload, i) => {
+        for (const name of names[i].names) total.add({ payload, name });
+        request.errors.push(...names[i].errors);
+      });
+
+      const canRun = new TaskSet();
+      const deferred = new TaskSet();
+      for (const task of total) await this.#resolve(task, request, { canRun, deferred, reported });
+      if (canRun.size === 0) {
+        pending = { tasks: [...deferred], deferred };
+        break;
+      }
+      const ordered = canRun.ordered(request.payloads);
+      const outcomes = await Promise.all(ordered.map((task) => this.#runWorker(task, request)));
+      const next = new TaskSet(deferred);
+      const extracted: Payload[] = [];
+      ordered.forEach(({ payload, name }, i) => {
+        const outcome = outcomes[i];
+        payload.results.pluginsRun.workers.push(name);
+        if (!outcome.response) {
+          if (outcome.error) request.errors.push(outcome.error);
+          return;
+        }
+        const response = outcome.response;
+        if (response.results !== null) payload.results.workers[name] = response.results;
+        request.errors.push(...response.errors);
+        for (const target of response.dispatchTo) next.add({ payload, name: target });
+        for (const child of response.extracted) {
+          extracted.push(
+            new Payload(child.content, {
+              payloadMeta: child.payloadMeta,
+              extractedBy: name,
+              extractedFrom: payload.payloadId,
+            }),
+          );
+        }
+      });
+      for (const child of extracted) {
+        this.#ingestExtracted(child, request, { hashes, round, next });
+      }
+      dispatches = [...next];
+      if (round === this.maxRecursion) pending = { tasks: dispatches, deferred };
+    }
+    this.#reportPending(pending, request);
+
+    if (request.requestMeta.archivePayloads) await this.#archive(request);
+    const response = new StoqResponse(request);
+    await this.#decorate(response);
+    await this.#connect(response);
+    return response;
+  }
+
+  async #dispatch(
+    payload: Payload,
+    request: Request,
+  ): Promise<{ names: string[]; errors: ScanError[] }> {
+    const dispatchers = [...this.roles.dispatchers.values()];
+    const outcomes = await Promise.all(dispatchers.map(async (dispatcher) => {
+      try {
+        return { outcome: await dispatcher.getDispatches(payload, request) };
+      } catch (err) {
+        return {
+          error: this.#pluginError(
+            err,
+            "dispatcher:failed to dispatch",
+            dispatcher.name,
+            payload,
+            "dispatcher",
+          ),
+        };
+      }
+    }));
+    const names = [...this.alwaysDispatch];
+    const errors: ScanError[] = [];
+    outcomes.forEach(({ outcome, error }, i) => {
+      if (error) errors.push(error);
+      if (!outcome) return;
+      names.push(...outcome.pluginNames);
+      if (outcome.meta !== null) payload.dispatchMeta[dispatchers[i].name] = outcome.meta;
+      errors.push(...outcome.errors);
+    });
+    return { names, errors };
+  }
+
+  async #resolve(
+    task: Task,
+    request: Request,
+    sets: { canRun: TaskSet; deferred: TaskSet; reported: Set<string> },
+  ): Promise<void> {
+    const canRun = new TaskSet();
+    const deferred = new TaskSet();
+    const visit = async (name: string, chain: string[], depth: number): Promise<void> => {
+      if (chain.includes(name)) {
+        throw new RequiredWorkersError(
+          `Circular required plugin dependency found, unable to process plugin ${name}`,
+          "required_workers_cycle",
+        );
+      }
+      if (depth > this.maxRequiredWorkerDepth) {
+        throw new RequiredWorkersError(
+          `Max required plugin depth ${this.maxRequiredWorkerDepth} reached, unable to generate additional tasks`,
+          "required_workers_depth",
+        );
+      }
+      let plugin: PluginHandle;
+      try {
+        plugin = await this.loadPlugin(name);
+        if (!plugin.is("worker")) {
+          throw new PluginError(
+            name,
+            `Plugin "${name}" is not a worker (it implements ${plugin.kinds.join(", ")})`,
+          );
+        }
+      } catch (err) {
+        const key = `${task.payload.payloadId}\0${name}`;
+        if (!sets.reported.has(key)) {
+          sets.reported.add(key);
+          request.errors.push(
+            new ScanError(formatExc(err, `Worker plugin ${name} failed to load`), {
+              pluginName: name,
+              payloadId: task.payload.payloadId,
+              kind: "plugin_load",
+            }),
+          );
+        }
+        return;
+      }
+      const ran = task.payload.results.pluginsRun.workers;
+      if (ran.includes(plugin.name)) return;
+      const ready = [...plugin.requiredWorkers].every((required) => ran.includes(required));
+      (ready ? canRun : deferred).add({ payload: task.payload, name: plugin.name });
+      for (const required of plugin.requiredWorkers) {
+        await visit(required, [...chain, name], depth + 1);
+      }
+    };
+    try {
+      await visit(task.name, [], 0);
+    } catch (err) {
+      if (!(err instanceof RequiredWorkersError)) throw err;
+      request.errors.push(
+        new ScanError(formatExc(err), {
+          pluginName: task.name,
+          payloadId: task.payload.payloadId,
+          kind: err.kind,
+        }),
+      );
+      return;
+    }
+    for (const t of canRun) sets.canRun.add(t);
+    for (const t of deferred) sets.deferred.add(t);
+  }
+
+  async #runWorker(
+    task: Task,
+    request: Request,
+  ): Promise<{ response?: Awaited<ReturnType<PluginHandle["scan"]>>; error?: ScanError }> {
+    const worker = await this.loadPlugin(task.name);
+    try {
+      return { response: await worker.scan(task.payload, request) };
+    } catch (err) {
+      return {
+        error: this.#pluginError(err, "worker:failed to scan", task.name, task.payload, "worker"),
+      };
+    }
+  }
+
+  #ingestExtracted(
+    child: Payload,
+    request: Request,
+    state: { hashes: Map<string, number[]>; round: number; next: TaskSet },
+  ) {
+    const hash = sha256(child.content);
+    const existing = state.hashes.get(hash);
+    if (existing) {
+      const parent = child.results.extractedFrom[0];
+      const meta = child.payloadMeta.extraData;
+      for (const index of existing) {
+        const kept = request.payloads[index];
+        if (kept.payloadId === parent) continue; // a payload extracted from itself
+        kept.results.extractedBy.push(...child.results.extractedBy);
+        kept.results.extractedFrom.push(...child.results.extractedFrom);
+        if (
+          Object.keys(meta).length > 0 &&
+          JSON.stringify(meta) !== JSON.stringify(kept.payloadMeta.extraData)
+        ) {
+          const aliases = kept.payloadMeta.extraData.also_known_as;
+          const list = Array.isArray(aliases) ? aliases : [];
+          list.push(meta);
+          kept.payloadMeta.extraData.also_known_as = list;
+        }
+      }
+      return;
+    }
+    addHash(state.hashes, hash, request.payloads.length);
+    request.payloads.push(child);
+    if (state.round >= this.maxRecursion) {
+      request.errors.push(
+        new ScanError(`Final worker round (${state.round}) reached, unable to process payload`, {
+          payloadId: child.payloadId,
+          kind: "max_recursion",
+        }),
+      );
+    } else if (child.payloadMeta.shouldScan) {
+      for (const name of child.payloadMeta.dispatchTo) state.next.add({ payload: child, name });
+    }
+  }
+
+  #reportPending(pending: { tasks: Task[]; deferred: TaskSet }, request: Request) {
+    for (const task of pending.tasks) {
+      const { payload, name } = task;
+      if (payload.results.pluginsRun.workers.includes(name)) continue;
+      // Whether the worker was loaded says nothing about why it did not run; being deferred does.
+      const unmet = pending.deferred.has(task);
+      const message = unmet
+        ? `Worker "${name}" did not run: its required workers did not run before the last round`
+        : `Worker "${name}" did not run: the last round (${this.maxRecursion}) was reached`;
+      request.errors.push(
+        new ScanError(message, {
+          pluginName: name,
+          payloadId: payload.payloadId,
+          kind: unmet ? "required_workers_unmet" : "max_recursion",
+        }),
+      );
+    }
+  }
+
+  async #archive(request: Request) {
+    const pairs = request.payloads
+      .filter((payload) => payload.payloadMeta.shouldArchive)
+      .flatMap((payload) =>
+        [...this.roles.destArchivers.values()].map((archiver) => ({ payload, archiver }))
+      );
+    const outcomes = await Promise.all(pairs.map(async ({ payload, archiver }) => {
+      try {
+        return { outcome: await archiver.archive(payload, request) };
+      } catch (err) {
+        return {
+          error: this.#pluginError(
+            err,
+            "archiver:failed to archive",
+            archiver.name,
+            payload,
+            "archiver",
+          ),
+        };
+      }
+    }));
+    pairs.forEach(({ payload, archiver }, i) => {
+      const { outcome, error } = outcomes[i];
+      payload.results.pluginsRun.archivers.push(archiver.name);
+      if (error) request.errors.push(error);
+      if (!outcome) return;
+      request.errors.push(...outcome.errors);
+      if (outcome.results !== null) payload.results.archivers[archiver.name] = outcome.results;
+    });
+  }
+
+  async #decorate(response: StoqResponse) {
+    const decorators = [...this.roles.decorators.values()];
+    const outcomes = await Promise.all(decorators.map(async (decorator) => {
+      try {
+        return { outcome: await decorator.decorate(response) };
+      } catch (err) {
+        return {
+          error: this.#pluginError(err, "decorator", decorator.name, undefined, "decorator"),
+        };
+      }
+    }));
+    outcomes.forEach(({ outcome, error }, i) => {
+      if (error) response.errors.push(error);
+      if (!outcome) return;
+      if (outcome.results !== null) response.decorators[decorators[i].name] = outcome.results;
+      response.errors.push(...outcome.errors);
+    });
+  }
+
+  async #connect(response: StoqResponse) {
+    const connectors = [...this.roles.connectors.values()];
+    const failures = await Promise.all(connectors.map(async (connector) => {
+      try {
+        await connector.save(response);
+      } catch (err) {
+        this.log.error(`Failed to save results using ${connector.name}`, err);
+        return this.#pluginError(
+          err,
+          "connector:failed to save",
+          connector.name,
+          undefined,
+          "connector",
+        );
+      }
+    }));
+    for (const failure of failures) if (failure) response.errors.push(failure);
+  }
+
+  #pluginError(
+    err: unknown,
+    prefix: string,
+    plugin: string,
+    payload: Payload | undefined,
+    kind: string,
+  ): ScanError {
+    const resolvedKind = err instanceof PluginTimeoutError
+      ? "timeout"
+      : err instanceof PluginError && err.name === "InvalidResponseError"
+      ? "invalid_response"
+      : kind;
+    return new ScanError(formatExc(err, prefix), {
+      pluginName: plugin,
+      payloadId: payload?.payloadId,
+      kind: resolvedKind,
+    });
+  }
+
+  async #ratelimit(spec: string) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(spec);
+    if (!match || Number(match[1]) <= 0) {
+      throw new StoqError(`Invalid ratelimit "${spec}": expected "COUNT/SECONDS", e.g. "1/3"`);
+    }
+    const interval = (Number(match[2]) / Number(match[1])) * 1000;
+    const turn = this.#ratelimitChain.then(async () => {
+      const wait = this.#lastScan + interval - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      this.#lastScan = performance.now();
+    });
+    this.#ratelimitChain = turn;
+    await turn;
+  }
+
+  /**
+   * Provider mode: start every provider and `providerConsumers` consumers on a queue of `maxQueue`
+   * items; return when every provider has finished and the queue is drained. A provider that fails
+   * is logged and the items it queued are still scanned; no item, good or bad, stalls `run()`.
+   */
+  async run(options: RunOptions = {}): Promise<void> {
+    const providers = [...this.roles.providers.values()];
+    if (providers.length === 0) throw new StoqError("No activated provider plugins");
+    const queue = new AsyncQueue<{ provider: string; item: ProviderItemWire }>(this.maxQueue);
+    const consumers = Array.from({ length: this.providerConsumers }, async () => {
+      for (let next = await queue.get(); next !== undefined; next = await queue.get()) {
+        try {
+          await this.#consume(next.provider, next.item, options);
+        } catch (err) {
+          this.log.error(`Cannot process an item from provider "${next.provider}"`, err);
+        }
+      }
+    });
+    await Promise.all(providers.map(async (provider) => {
+      try {
+        await provider.ingest((item) => queue.put({ provider: provider.name, item }));
+      } catch (err) {
+        this.log.error(
+          `Provider "${provider.name}" failed: ${err instanceof Error ? err.message : err}`,
+          err,
+        );
+      }
+    }));
+    queue.close();
+    await Promise.all(consumers);
+  }
+
+  async #consume(provider: string, item: ProviderItemWire, options: RunOptions) {
+    const meta = () =>
+      options.requestMeta
+        ? RequestMeta.fromJSON(structuredClone(options.requestMeta.toJSON()))
+        : new RequestMeta();
+    const addStartDispatch = options.addStartDispatch;
+    switch (item.type) {
+      case "payload": {
+        const payload = new Payload(item.payload.content, {
+          payloadMeta: PayloadMeta.fromJSON(item.payload.payloadMeta),
+        });
+        await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
+          addStartDispatch,
+        });
+        return;
+      }
+      case "request": {
+        const requestMeta = RequestMeta.fromJSON(item.requestMeta);
+        const payloads = item.payloads.map((p) =>
+          new Payload(p.content, { payloadMeta: PayloadMeta.fromJSON(p.payloadMeta) })
+        );
+        this.log.debug(`Request received: RequestMeta: ${JSON.stringify(requestMeta)}`);
+        await this.scanRequest(
+          new Request({ payloads, requestMeta: requestMeta.isDefault() ? meta() : requestMeta }),
+          { addStartDispatch },
+        );
+        return;
+      }
+      case "task": {
+        for (const [name, task] of Object.entries(item.task)) {
+          const archiver = this.roles.sourceArchivers.get(name);
+          if (!archiver) {
+            this.log.warning(
+              `"${
+                JSON.stringify(task)
+              }" failed with archiver "${name}": it is not one of the source_archivers`,
+            );
+            continue;
+          }
+          let payload: Payload | null;
+          try {
+            payload = await archiver.get(task);
+          } catch (err) {
+            this.log.warning(
+              `"${JSON.stringify(task)}" failed with archiver "${name}": ${
+                err instanceof Error ? err.message : err
+              }`,
+            );
+            continue;
+          }
+          if (payload) {
+            await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
+              addStartDispatch,
+            });
+          }
+        }
+        return;
+      }
+      case "invalid":
+        this.log.error(
+          `Provider "${provider}" put ${item.description} on the queue: expected a Payload, a Request or {archiver_name: task}`,
+        );
+    }
+  }
+
+  /**
+   * One response per result of `response`: that payload as the root plus everything extracted from
+   * it (transitively), each with freshly applied decorators, sharing the scan id.
+   */
+  async *reconstructAllSubresponses(response: StoqResponse): AsyncGenerator<StoqResponse> {
+    const json = response.toJSON();
+    for (let i = 0; i < json.results.length; i++) {
+      const ids = new Set([json.results[i].payload_id]);
+      const results = [json.results[i]];
+      for (const result of json.results.slice(i + 1)) {
+        if (result.extracted_from.some((id) => ids.has(id)) && !ids.has(result.payload_id)) {
+          ids.add(result.payload_id);
+          results.push(result);
+        }
+      }
+      const sub = StoqResponse.fromJSON({
+        ...structuredClone(json),
+        results,
+        errors: [],
+        decorators: {},
+      });
+      await this.#decorate(sub);
+      yield sub;
+    }
+  }
+
+  /** Stop every loaded plugin. */
+  async close(): Promise<void> {
+    const loaded = [...this.#loaded.values()];
+    this.#loaded.clear();
+    await Promise.all(loaded.map(async (loading) => {
+      try {
+        await (await loading).shutdown();
+      } catch { /* it failed to load, or is gone already */ }
+    }));
+  }
+}
+
+class RequiredWorkersError extends StoqError {
+  readonly kind: string;
+  constructor(message: string, kind: string) {
+    super(message);
+    this.name = "RecursionError";
+    this.kind = kind;
+  }
+}
+
+/** An insertion-ordered set of (payload, worker) tasks. */
+class TaskSet {
+  readonly #tasks = new Map<string, Task>();
+  #ids = new WeakMap<Payload, number>();
+  #nextId = 0;
+
+  constructor(tasks: Iterable<Task> = []) {
+    for (const task of tasks) this.add(task);
+  }
+
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  add(task: Task) {
+    let id = this.#ids.get(task.payload);
+    if (id === undefined) {
+      id = this.#nextId++;
+      this.#ids.set(task.payload, id);
+    }
+    const key = `${id}\0${task.name}`;
+    if (!this.#tasks.has(key)) this.#tasks.set(key, task);
+  }
+
+  has(task: Task): boolean {
+    const id = this.#ids.get(task.payload);
+    return id !== undefined && this.#tasks.has(`${id}\0${task.name}`);
+  }
+
+  /** Tasks grouped by payload order, insertion order within a payload. */
+  ordered(payloads: Payload[]): Task[] {
+    const position = new Map(payloads.map((p, i) => [p, i]));
+    return [...this.#tasks.values()]
+      .map((task, seq) => ({ task, seq }))
+      .sort((a, b) =>
+        (position.get(a.task.payload)! - position.get(b.task.payload)!) || a.seq - b.seq
+      )
+      .map(({ task }) => task);
+  }
+
+  [Symbol.iterator](): Iterator<Task> {
+    return this.#tasks.values();
+  }
+}
+
+class CoreConfig {
+  readonly #ini: IniFile | undefined;
+  constructor(ini: IniFile | undefined) {
+    this.#ini = ini;
+  }
+  text(key: string): string | undefined {
+    return this.#ini?.hasSection("core") ? this.#ini.get("core", key) ?? undefined : undefined;
+  }
+  list(key: string): string[] | undefined {
+    return this.#ini?.hasSection("core") ? this.#ini.getList("core", key) : undefined;
+  }
+  where(key: string): string {
+    const line = this.#ini?.sections.get("core")?.options.get(key)?.line;
+    return line && this.#ini ? ` (${this.#ini.where(line)})` : "";
+  }
+  integer(key: string, fallback: number, min: number): number {
+    const text = this.text(key);
+    if (text === undefined || text.trim() === "") return fallback;
+    const value = Number(text.trim());
+    if (!Number.isInteger(value) || value < min) {
+      throw new ConfigError(
+        `Invalid option "${key}"${
+          this.where(key)
+        }: expected an integer of at least ${min}, got "${text}"`,
+        { file: this.#ini?.file, line: this.#ini?.sections.get("core")?.options.get(key)?.line },
+      );
+    }
+    return value;
+  }
+}
+
+function readConfig(configFile: string | undefined, baseDir: string): IniFile | undefined {
+  const path = resolve(baseDir, configFile ?? "stoq.cfg");
+  try {
+    Deno.statSync(path);
+  } catch {
+    if (configFile !== undefined) {
+      throw new ConfigError(`Cannot read "${path}": no such file`, { file: path });
+    }
+    return undefined;
+  }
+  return readIniFile(path, { allowNoValue: true });
+}
+
+function codeOptions(options: Record<string, unknown> | undefined): RawOptions {
+  const out: RawOptions = {};
+  for (const [key, value] of Object.entries(options ?? {})) {
+    out[key.toLowerCase()] = {
+      value: typeof value === "boolean" ? (value ? "True" : "False") : value,
+      origin: "plugin_opts",
+    };
+  }
+  return out;
+}
+
+function cleanNames(names: readonly string[]): string[] {
+  return names.map((name) => name.trim()).filter((name) => name !== "");
+}
+
+function sha256(content: Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+function addHash(hashes: Map<string, number[]>, hash: string, index: number) {
+  const list = hashes.get(hash);
+  if (list) list.push(index);
+  else hashes.set(hash, [index]);
+}
+
+/** Compare dotted versions numerically: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.+-]/).map((n) => parseInt(n, 10) || 0);
+  const pb = b.split(/[.+-]/).map((n) => parseInt(n, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -1,0 +1,13 @@
+/**
+ * missing_config_objects: a valid worker module; what is wrong (if anything) is in its manifest.
+ *
+ * @module
+ */
+import { definePlugin } from "../../../../../plugin_api.ts";
+
+/** The missing_config_objects test plugin. */
+export default definePlugin({
+  setup() {
+    return { scan: function scan() {} };
+  },
+});
