@@ -260,9 +260,9 @@ export class Stoq {
           if (!handle.is(ROLE_KINDS[role])) {
             throw new PluginError(
               name,
-              `Plugin "${name}" cannot be used as one of the ${ROLE_KEYS[role]}: it is not a ${
-                ROLE_KINDS[role]
-              } (it implements ${handle.kinds.join(", ")})`,
+              `Plugin "${name}" cannot be used as one of the ${ROLE_KEYS[role]}: it is not ${
+                /^[aeiou]/.test(ROLE_KINDS[role]) ? "an" : "a"
+              } ${ROLE_KINDS[role]} (it implements ${handle.kinds.join(", ")})`,
             );
           }
           map.set(handle.name, handle);
