@@ -44,6 +44,9 @@ export class PluginError extends StoqError {
 /** A plugin call that did not answer within its timeout. */
 export class PluginTimeoutError extends PluginError {}
 
+/** A sandboxed plugin that died during a call: it threw outside a call, exited or ran out of memory. */
+export class PluginCrashError extends PluginError {}
+
 /** A plugin (or its manifest) asked for a permission its kind may not have. */
 export class PermissionDeniedError extends PluginError {}
 

@@ -14,6 +14,13 @@ export interface RawOption {
   readonly value: unknown;
   /** Where it was set, e.g. `"stoq.cfg" line 12` or `--plugin-opts`. */
   readonly origin: string;
+  /**
+   * Who set it: the plugin's own manifest, the operator's stoq.cfg, or the caller's code or command
+   * line. Only the operator's values (config and code) can widen a plugin's permissions.
+   */
+  readonly source?: "manifest" | "config" | "code";
+  /** The folder relative paths in this value are relative to (the manifest's or stoq.cfg's). */
+  readonly baseDir?: string;
 }
 
 /** Option values by lower-cased name. */
@@ -28,6 +35,16 @@ export const CORE_OPTION_KEYS: ReadonlySet<string> = new Set([
   "min_stoq_version",
   "max_stoq_version",
   "timeout",
+  "isolation",
+  "concurrency",
+  "memory_limit",
+  "allow_read",
+  "allow_write",
+  "allow_net",
+  "allow_env",
+  "allow_run",
+  "allow_ffi",
+  "allow_sys",
 ]);
 
 /** Merge option layers; later layers win. Keys are lower-cased, as configparser does. */

@@ -150,7 +150,22 @@ Deno.test("coerceOptions() rejects invalid JSON for an object option, naming its
 Deno.test("coerceOptions() does not pass the core's keys to the plugin's schema", () => {
   assert.deepEqual(
     [...CORE_OPTION_KEYS].toSorted(),
-    ["max_stoq_version", "min_stoq_version", "required_workers", "timeout"],
+    [
+      "allow_env",
+      "allow_ffi",
+      "allow_net",
+      "allow_read",
+      "allow_run",
+      "allow_sys",
+      "allow_write",
+      "concurrency",
+      "isolation",
+      "max_stoq_version",
+      "memory_limit",
+      "min_stoq_version",
+      "required_workers",
+      "timeout",
+    ],
   );
   // A loose object would keep any key it is given, so the core keys must not reach it.
   const schema = z.looseObject({ depth: z.number().default(1) });

@@ -40,7 +40,24 @@ export interface PluginEntry {
   readonly kinds?: readonly Kind[];
   /** `[options]`, with the line each was set on. */
   readonly options: RawOptions;
+  /** `[Permissions]`: what the plugin says it needs, before any grant. */
+  readonly needs: readonly PermissionNeed[];
 }
+
+/** One line of a manifest's `[Permissions]`. */
+export interface PermissionNeed {
+  /** The permission, e.g. `read` or `net`. */
+  readonly permission: PermissionName;
+  /** Its items as written, e.g. `${archive_dir}` or `rules/`. */
+  readonly items: readonly string[];
+  /** Where it was asked, e.g. `"plugins/yara/yara.stoq" line 14`. */
+  readonly origin: string;
+}
+
+/** The permissions a sandboxed plugin can be given, as Deno names them. */
+export const PERMISSION_NAMES = ["read", "write", "net", "env", "run", "ffi", "sys"] as const;
+/** A permission a sandboxed plugin can be given. */
+export type PermissionName = typeof PERMISSION_NAMES[number];
 
 const MODULE_EXTENSIONS = [".ts", ".js", ".mjs"];
 
@@ -114,7 +131,31 @@ function entryFromIni(
   const options: RawOptions = {};
   if (ini.hasSection("options")) {
     for (const [key, value, line] of ini.entries("options")) {
-      options[key] = { value: value ?? "", origin: `"${where}" line ${line}` };
+      options[key] = {
+        value: value ?? "",
+        origin: `"${where}" line ${line}`,
+        source: "manifest",
+        baseDir: location.dir || undefined,
+      };
+    }
+  }
+  const needs: PermissionNeed[] = [];
+  if (ini.hasSection("Permissions")) {
+    for (const [key, value, line] of ini.entries("Permissions")) {
+      if (!(PERMISSION_NAMES as readonly string[]).includes(key)) {
+        throw new ConfigError(
+          `Invalid plugin manifest "${where}" line ${line}: unknown permission "${key}" (known: ${
+            PERMISSION_NAMES.join(", ")
+          })`,
+          { file: where, line },
+        );
+      }
+      const items = (value ?? "").split(",").map((item) => item.trim()).filter(Boolean);
+      needs.push({
+        permission: key as PermissionName,
+        items,
+        origin: `"${where}" line ${line}`,
+      });
     }
   }
   return {
@@ -130,6 +171,7 @@ function entryFromIni(
     },
     kinds,
     options,
+    needs,
   };
 }
 

@@ -10,6 +10,8 @@ import { AsyncQueue } from "./async_queue.ts";
 import { type IniFile, readIniFile } from "./config.ts";
 import {
   ConfigError,
+  PermissionDeniedError,
+  PluginCrashError,
   PluginError,
   PluginNotFoundError,
   PluginTimeoutError,
@@ -32,8 +34,10 @@ import { discoverPlugins, isPluginLocation, manifestAt, type PluginEntry } from 
 import { Request, RequestMeta } from "./request.ts";
 import { StoqResponse } from "./response.ts";
 import { ScanError } from "./scan_error.ts";
-import type { HostFactory } from "./sandbox/host.ts";
+import type { HostFactory, IsolationMode, PluginSpec } from "./sandbox/host.ts";
 import { startInProcess } from "./sandbox/in_process.ts";
+import { computePermissions, type Permissions } from "./sandbox/permissions.ts";
+import { startSandboxed } from "./sandbox/sandbox_host.ts";
 import type { ProviderItemWire } from "./sandbox/protocol.ts";
 import { STOQ_VERSION } from "./sandbox/runtime.ts";
 
@@ -77,7 +81,12 @@ export interface StoqOptions {
   maxRecursion?: number;
   /** Maximum nesting of required_workers (default 10). */
   maxRequiredWorkerDepth?: number;
-  /** Starts each plugin (default: in-process). */
+  /**
+   * How plugins are isolated unless their stoq.cfg section says otherwise: `worker` (default), `process`
+   * or `none` (in-process, for trusted plugins and debugging).
+   */
+  isolation?: IsolationMode;
+  /** Starts each plugin (default: the sandbox, as `isolation` says). */
   hostFactory?: HostFactory;
 }
 
@@ -111,6 +120,10 @@ export interface PluginListing {
   description: string;
   /** Where the manifest is. */
   manifest: string;
+  /** How it would be isolated. */
+  isolation: IsolationMode;
+  /** What it would be allowed to do, or why it cannot load. */
+  permissions: Permissions | { error: string };
 }
 
 type Task = { payload: Payload; name: string };
@@ -163,6 +176,8 @@ export class Stoq {
   readonly alwaysDispatch: readonly string[];
   /** Plugin directories searched. */
   readonly pluginDirList: readonly string[];
+  /** How plugins are isolated unless their own section says otherwise. */
+  readonly isolation: IsolationMode;
   /** Loaded plugins by role, in configured order. */
   readonly roles: Readonly<Record<RoleName, ReadonlyMap<string, PluginHandle>>>;
 
@@ -225,7 +240,9 @@ export class Stoq {
       cfg.list("plugin_dir_list")?.map((d) => resolve(cfgDir, d)) ??
       [resolve(this.baseDir, "plugins")];
     this.#pluginOpts = options.pluginOpts ?? {};
-    this.#hostFactory = options.hostFactory ?? ((spec) => startInProcess(spec, this.log));
+    const isolation = options.isolation ?? cfg.text("isolation") ?? "worker";
+    this.isolation = parseIsolation(isolation, cfg.where("isolation"));
+    this.#hostFactory = options.hostFactory ?? ((spec) => startHost(spec, this.log));
     this.#plugins = discoverPlugins(this.pluginDirList, this.log);
     this.#roleNames = {} as Record<RoleName, string[]>;
     const roles = {} as Record<RoleName, Map<string, PluginHandle>>;
@@ -280,11 +297,22 @@ export class Stoq {
   listPlugins(): Record<string, PluginListing> {
     const out: Record<string, PluginListing> = {};
     for (const [name, entry] of [...this.#plugins].sort(([a], [b]) => a.localeCompare(b))) {
+      let permissions: PluginListing["permissions"];
+      let isolation = this.isolation;
+      try {
+        const prepared = this.#prepare(entry);
+        permissions = prepared.spec.permissions!;
+        isolation = prepared.spec.isolation!;
+      } catch (err) {
+        permissions = { error: err instanceof Error ? err.message : String(err) };
+      }
       out[name] = {
         kinds: entry.kinds ? [...entry.kinds] : ["UNKNOWN"],
         version: entry.doc.version,
         description: entry.doc.description,
         manifest: entry.manifest,
+        isolation,
+        permissions,
       };
     }
     return out;
@@ -323,45 +351,98 @@ export class Stoq {
         `The plugin "${reference}" is invalid or does not exist in your plugin path`,
       );
     }
-    const options = mergeOptions(
+    const { spec, timeoutMs, requiredWorkers } = this.#prepare(entry);
+    this.#checkVersion(entry, spec.options);
+    const host = await this.#hostFactory(spec);
+    return new PluginHandle(entry, host, { requiredWorkers, timeoutMs });
+  }
+
+  /**
+   * Everything about a plugin that is decided before its module is imported: merged options,
+   * isolation, permissions and timeout. Throws `ConfigError` or `PermissionDeniedError`.
+   */
+  #prepare(entry: PluginEntry): {
+    spec: PluginSpec;
+    timeoutMs: number | undefined;
+    requiredWorkers: string[];
+  } {
+    const merged = mergeOptions(
       entry.options,
       this.#cfgOptions(entry.name),
       codeOptions(this.#pluginOpts[entry.name]),
     );
-    this.#checkVersion(entry, options);
-    const host = await this.#hostFactory({
-      name: entry.name,
-      moduleUrl: entry.moduleUrl,
-      dir: entry.dir,
-      options,
-      declaredKinds: entry.kinds,
-    });
-    const timeout = options.timeout;
+    const timeout = merged.timeout;
     const seconds = timeout === undefined ? DEFAULT_WORKER_TIMEOUT_S : Number(timeout.value);
-    if (!Number.isFinite(seconds) || seconds < 0) {
-      await host.shutdown();
+    if (timeout !== undefined && (!Number.isFinite(seconds) || seconds < 0)) {
       throw new ConfigError(
-        `Invalid option "timeout" for plugin "${entry.name}" (${timeout?.origin}): expected seconds, got ${
-          JSON.stringify(timeout?.value)
+        `Invalid option "timeout" for plugin "${entry.name}" (${timeout.origin}): expected seconds, got ${
+          JSON.stringify(timeout.value)
         }`,
       );
     }
+    const isolationOption = merged.isolation;
+    let isolation = this.isolation;
+    if (isolationOption !== undefined) {
+      isolation = parseIsolation(String(isolationOption.value), ` (${isolationOption.origin})`);
+      if (isolation === "none" && isolationOption.source === "manifest") {
+        throw new PermissionDeniedError(
+          entry.name,
+          `Plugin "${entry.name}" asks to run outside the sandbox (${isolationOption.origin}): only the operator can allow that, in stoq.cfg with "[${entry.name}] isolation = none"`,
+        );
+      }
+    }
+    const positive = (key: string) => {
+      const option = merged[key];
+      if (option === undefined) return undefined;
+      const n = Number(option.value);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new ConfigError(
+          `Invalid option "${key}" for plugin "${entry.name}" (${option.origin}): expected a whole number of at least 1, got ${
+            JSON.stringify(option.value)
+          }`,
+        );
+      }
+      return n;
+    };
+    const { permissions, options } = computePermissions({
+      entry,
+      options: merged,
+      kinds: entry.kinds && entry.kinds.length > 0 ? entry.kinds : ["worker"],
+    });
     const required = options.required_workers?.value;
-    return new PluginHandle(entry, host, {
+    const timeoutMs = seconds > 0 ? seconds * 1000 : undefined;
+    return {
+      spec: {
+        name: entry.name,
+        moduleUrl: entry.moduleUrl,
+        dir: entry.dir,
+        options,
+        declaredKinds: entry.kinds,
+        isolation,
+        permissions,
+        concurrency: positive("concurrency"),
+        memoryLimitMb: positive("memory_limit"),
+        loadTimeoutMs: Math.max(timeoutMs ?? 0, DEFAULT_WORKER_TIMEOUT_S * 1000),
+      },
+      timeoutMs,
       requiredWorkers: Array.isArray(required)
         ? required.map(String)
         : typeof required === "string"
         ? splitList(required)
         : [],
-      timeoutMs: seconds > 0 ? seconds * 1000 : undefined,
-    });
+    };
   }
 
   #cfgOptions(name: string): RawOptions {
     const out: RawOptions = {};
     if (!this.config?.hasSection(name)) return out;
     for (const [key, value, line] of this.config.entries(name)) {
-      out[key] = { value: value ?? "", origin: this.config.where(line) };
+      out[key] = {
+        value: value ?? "",
+        origin: this.config.where(line),
+        source: "config",
+        baseDir: this.config.file ? dirname(this.config.file) : this.baseDir,
+      };
     }
     return out;
   }
@@ -718,6 +799,8 @@ export class Stoq {
   ): ScanError {
     const resolvedKind = err instanceof PluginTimeoutError
       ? "timeout"
+      : err instanceof PluginCrashError
+      ? "crash"
       : err instanceof PluginError && err.name === "InvalidResponseError"
       ? "invalid_response"
       : kind;
@@ -976,12 +1059,43 @@ function readConfig(configFile: string | undefined, baseDir: string): IniFile | 
   return readIniFile(path, { allowNoValue: true });
 }
 
+/** Start a plugin as its spec says: in a Worker, a subprocess or in-process. */
+function startHost(spec: PluginSpec, log: Logger) {
+  const isolation = spec.isolation ?? "worker";
+  if (isolation === "none") return startInProcess(spec, log);
+  return startSandboxed(spec, log, {
+    isolation,
+    permissions: spec.permissions ?? {
+      read: [],
+      write: [],
+      net: [],
+      env: [],
+      run: [],
+      ffi: [],
+      sys: [],
+    },
+    concurrency: spec.concurrency,
+    memoryLimitMb: spec.memoryLimitMb,
+    loadTimeoutMs: spec.loadTimeoutMs,
+  });
+}
+
+function parseIsolation(value: string, where: string): IsolationMode {
+  const text = value.trim().toLowerCase();
+  if (text === "worker" || text === "process" || text === "none") return text;
+  if (text === "off" || text === "in-process") return "none";
+  throw new ConfigError(
+    `Invalid isolation "${value}"${where}: use worker, process or none`,
+  );
+}
+
 function codeOptions(options: Record<string, unknown> | undefined): RawOptions {
   const out: RawOptions = {};
   for (const [key, value] of Object.entries(options ?? {})) {
     out[key.toLowerCase()] = {
       value: typeof value === "boolean" ? (value ? "True" : "False") : value,
       origin: "plugin_opts",
+      source: "code",
     };
   }
   return out;

@@ -36,13 +36,22 @@ export function captureSink(lines: string[]): LogSink {
 /**
  * Create a stoq with `tests/testdata` as its base dir (so its stoq.cfg and plugins apply unless
  * overridden), run `body`, and close it whatever happens. Log lines are captured, not printed.
+ *
+ * The conformance tests check the orchestrator, so their test plugins run in-process
+ * (`isolation: "none"`) and record their calls in arrays the tests read. The sandbox has its own
+ * tests (`tests/sandbox_*_test.ts`), which run the same kinds of plugins in Workers and subprocesses.
  */
 export async function withStoq<T>(
   options: StoqOptions,
   body: (stoq: Stoq, captured: Captured) => T | Promise<T>,
 ): Promise<T> {
   const lines: string[] = [];
-  const stoq = await Stoq.create({ baseDir: TESTDATA, logSinks: [captureSink(lines)], ...options });
+  const stoq = await Stoq.create({
+    baseDir: TESTDATA,
+    logSinks: [captureSink(lines)],
+    isolation: "none",
+    ...options,
+  });
   try {
     return await body(stoq, { lines });
   } finally {

@@ -88,6 +88,16 @@ Deno.test("listPlugins() reports kinds, version and description from the manifes
       version: "3.0.0",
       description: "Simple worker: extracts one payload",
       manifest: join(PLUGINS, "worker", "simple_worker", "simple_worker.stoq"),
+      isolation: "none",
+      permissions: {
+        read: [join(PLUGINS, "worker", "simple_worker")],
+        write: [],
+        net: [],
+        env: [],
+        run: [],
+        ffi: [],
+        sys: [],
+      },
     });
     assert.deepEqual(listed.multiclass_plugin.kinds, ["worker", "dispatcher"]);
     // No Kinds in the manifest: stoq does not guess from the source.

@@ -6,7 +6,11 @@
  */
 import type { Kind } from "../plugin.ts";
 import type { RawOptions } from "../options.ts";
+import type { Permissions } from "./permissions.ts";
 import type { Call, CallResult, ProviderItemWire } from "./protocol.ts";
+
+/** How a plugin is isolated: its own Worker (default), its own subprocess, or none (in-process). */
+export type IsolationMode = "worker" | "process" | "none";
 
 /** What a host needs to start a plugin. */
 export interface PluginSpec {
@@ -20,6 +24,16 @@ export interface PluginSpec {
   readonly options: RawOptions;
   /** The kinds the manifest declares, if it declares any. */
   readonly declaredKinds?: readonly Kind[];
+  /** How to isolate it (default `worker`). */
+  readonly isolation?: IsolationMode;
+  /** What it may do when sandboxed (default: nothing). */
+  readonly permissions?: Permissions;
+  /** At most this many instances at once (sandboxed only; default: one per core). */
+  readonly concurrency?: number;
+  /** The heap cap of a subprocess, in MiB. */
+  readonly memoryLimitMb?: number;
+  /** Give up loading after this many milliseconds. */
+  readonly loadTimeoutMs?: number;
 }
 
 /** Options of one call. */

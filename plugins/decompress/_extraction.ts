@@ -1,0 +1,210 @@
+/**
+ * The state of one archive's extraction: the members found so far, the errors, and the limits
+ * (`maximum_size`, `maximum_total_size`, `maximum_members`, `maximum_ratio`) every format's reader
+ * checks before and while inflating a member.
+ *
+ * @module
+ */
+
+/** The extraction limits, from the plugin's options. */
+export interface Limits {
+  /** Largest member, in bytes (`maximum_size`). */
+  maximumSize: number;
+  /** Largest sum of member sizes per scanned payload (`maximum_total_size`). */
+  maximumTotalSize: number;
+  /** Most members per scanned payload (`maximum_members`). */
+  maximumMembers: number;
+  /** Largest uncompressed/compressed ratio of a member (`maximum_ratio`). */
+  maximumRatio: number;
+  /** Members smaller than this are never refused for their ratio (`ratio_threshold`). */
+  ratioThreshold: number;
+}
+
+/** One extracted member. */
+export interface Member {
+  /** The member's path inside the archive. */
+  path: string;
+  /** Its bytes. */
+  content: Uint8Array;
+  /** More metadata for the child's `extra_data`. */
+  extra?: Record<string, unknown>;
+}
+
+/** Thrown by a `Sink` to stop a decoder when a limit is hit; the error entry is already recorded. */
+export class LimitExceeded extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/** Collects one member's output, refusing it as soon as it passes a limit. */
+export class Sink {
+  readonly #extraction: Extraction;
+  readonly #path: string;
+  readonly #packed: number;
+  readonly #declared: number | undefined;
+  readonly #chunks: Uint8Array[] = [];
+  #size = 0;
+  #refused = false;
+
+  constructor(
+    extraction: Extraction,
+    options: { path: string; packed: number; declared?: number },
+  ) {
+    this.#extraction = extraction;
+    this.#path = options.path;
+    this.#packed = options.packed;
+    this.#declared = options.declared;
+  }
+
+  /** Bytes accepted so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** True once a limit refused this member. */
+  get refused(): boolean {
+    return this.#refused;
+  }
+
+  /** Add output; throws `LimitExceeded` (after recording the error) when a limit is passed. */
+  push(chunk: Uint8Array): void {
+    if (this.#refused) throw new LimitExceeded(this.#path);
+    const size = this.#size + chunk.length;
+    const problem = this.#extraction.checkRunning({
+      path: this.#path,
+      size,
+      packed: this.#packed,
+      declared: this.#declared,
+    });
+    if (problem) {
+      this.#refused = true;
+      this.#chunks.length = 0;
+      this.#extraction.error(problem);
+      throw new LimitExceeded(problem);
+    }
+    this.#size = size;
+    // Decoders reuse their buffers, so keep a copy unless the chunk is already exact.
+    this.#chunks.push(chunk.slice());
+  }
+
+  /** The collected bytes. */
+  bytes(): Uint8Array {
+    if (this.#chunks.length === 1) return this.#chunks[0];
+    const out = new Uint8Array(this.#size);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+}
+
+/** One archive's extraction: its format, members, errors and running totals. */
+export class Extraction {
+  /** The archive format id, used as the prefix of error entries. */
+  format: string;
+  /** The members extracted so far. */
+  readonly members: Member[] = [];
+  /** Error entries for the worker response. */
+  readonly errors: string[] = [];
+  /** The password that opened encrypted members, if one did. */
+  password: string | undefined;
+  readonly #limits: Limits;
+  #total = 0;
+  #count = 0;
+  #countRefused = false;
+
+  constructor(format: string, limits: Limits) {
+    this.format = format;
+    this.#limits = limits;
+  }
+
+  /** The limits in force. */
+  get limits(): Limits {
+    return this.#limits;
+  }
+
+  /** Bytes that may still be extracted before `maximum_total_size`. */
+  get remaining(): number {
+    return this.#limits.maximumTotalSize - this.#total;
+  }
+
+  /** Record an error entry, prefixed with the format. */
+  error(message: string): void {
+    const entry = `${this.format}: ${message}`;
+    if (!this.errors.includes(entry)) this.errors.push(entry);
+  }
+
+  /**
+   * Decide, before inflating, whether a member may be extracted, from its declared sizes; records
+   * the error entry when it may not. `declared` is the uncompressed size the archive states (if it
+   * does), `packed` the compressed size.
+   */
+  admit(options: { path: string; declared?: number; packed?: number }): boolean {
+    const { path, declared, packed } = options;
+    if (this.#count >= this.#limits.maximumMembers) {
+      if (!this.#countRefused) {
+        this.error(
+          `member count limit reached: members after ${this.#limits.maximumMembers} skipped (maximum_members = ${this.#limits.maximumMembers})`,
+        );
+        this.#countRefused = true;
+      }
+      return false;
+    }
+    if (declared !== undefined) {
+      const problem = this.checkRunning({ path, size: declared, packed, declared: undefined });
+      if (problem) {
+        this.error(problem.replace("output passed", "declared size"));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The limit a member of `size` bytes (so far) breaks, as an error message, or undefined. */
+  checkRunning(
+    options: { path: string; size: number; packed?: number; declared?: number },
+  ): string | undefined {
+    const { path, size, packed, declared } = options;
+    const limits = this.#limits;
+    const name = JSON.stringify(path);
+    if (size > limits.maximumSize) {
+      return `member ${name} skipped: output passed ${limits.maximumSize} bytes (maximum_size = ${limits.maximumSize})`;
+    }
+    if (size > this.remaining) {
+      return `member ${name} skipped: total extracted bytes would pass ${limits.maximumTotalSize} (maximum_total_size = ${limits.maximumTotalSize})`;
+    }
+    if (
+      packed !== undefined && size > limits.ratioThreshold &&
+      size > Math.max(packed, 1) * limits.maximumRatio
+    ) {
+      return `member ${name} skipped: compression ratio passed ${limits.maximumRatio} (${size} bytes from ${packed}; maximum_ratio = ${limits.maximumRatio})`;
+    }
+    if (declared !== undefined && size > declared) {
+      return `member ${name} skipped: output passed its declared size ${declared}`;
+    }
+    return undefined;
+  }
+
+  /** A sink collecting one member's output under the limits. */
+  sink(options: { path: string; packed: number; declared?: number }): Sink {
+    return new Sink(this, options);
+  }
+
+  /** Add an extracted member (its size counts towards `maximum_total_size`). */
+  add(member: Member): boolean {
+    if (!this.admit({ path: member.path, declared: member.content.length })) return false;
+    this.#count++;
+    this.#total += member.content.length;
+    this.members.push(member);
+    return true;
+  }
+}
+
+/** Message of an unknown thrown value. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { Stoq } from "../../mod.ts";
+import { goldenInputs } from "./testdata/inputs.ts";
+import { RULE_SETS } from "./testdata/regen_expected.ts";
+
+const PLUGINS = new URL("..", import.meta.url).pathname;
+const HERE = new URL(".", import.meta.url);
+const PLUGIN_API = new URL("../../plugin_api.ts", import.meta.url).href;
+const encoder = new TextEncoder();
+
+type Match = {
+  rule: string;
+  tags: string[];
+  meta: Record<string, unknown>;
+  strings: [number, string, Uint8Array][];
+};
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A temp folder with worker plugins that report the dispatch meta they were given. */
+async function probePlugins(names: string[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "yara_probe_" });
+  for (const name of names) {
+    await Deno.mkdir(`${dir}/${name}`);
+    await Deno.writeTextFile(
+      `${dir}/${name}/${name}.stoq`,
+      `[Core]\nName = ${name}\nModule = mod\nKinds = worker\n\n[Documentation]\nAuthor = test\nVersion = 0.0.1\nDescription = probe\n`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/${name}/mod.ts`,
+      `import { definePlugin } from "${PLUGIN_API}";
+export default definePlugin({ setup() { return { scan: function probe(payload) {
+  return { results: { dispatch_meta: payload.dispatchMeta } }; } }; } });\n`,
+    );
+  }
+  return dir;
+}
+
+async function withStoq<T>(
+  options: Parameters<typeof Stoq.create>[0],
+  body: (stoq: Stoq) => Promise<T>,
+): Promise<T> {
+  const stoq = await Stoq.create({ pluginDirList: [PLUGINS], logSinks: [], ...options });
+  try {
+    return await body(stoq);
+  } finally {
+    await stoq.close();
+  }
+}
+
+async function workerMatches(stoq: Stoq, content: Uint8Array): Promise<Match[]> {
+  const response = await stoq.scan(content);
+  assert.deepEqual(response.errors.map((e) => e.error), []);
+  return (response.results[0].workers.yara as { matches: Match[] }).matches;
+}
+
+Deno.test("scan() reports the rules and strings Debian's yara reports (golden)", async () => {
+  const expected = JSON.parse(
+    await Deno.readTextFile(new URL("testdata/expected.json", import.meta.url)),
+  ) as { results: Record<string, Record<string, unknown>> };
+  const inputs = await goldenInputs();
+  for (const ruleSet of RULE_SETS) {
+    const worker_rules = new URL(`testdata/${ruleSet}`, HERE).pathname;
+    await withStoq(
+      { alwaysDispatch: ["yara"], pluginOpts: { yara: { worker_rules, dispatch_rules: "" } } },
+      async (stoq) => {
+        let matched = 0;
+        for (const [name, content] of Object.entries(inputs)) {
+          const matches = await workerMatches(stoq, content);
+          const actual = matches.map((m) => ({
+            rule: m.rule,
+            tags: m.tags,
+            strings: m.strings.map(([offset, id, data]) => [offset, id, hex(data)]),
+          }));
+          assert.deepEqual(actual, expected.results[ruleSet][name], `${ruleSet} on ${name}`);
+          matched += matches.length;
+        }
+        assert.ok(matched > 0, `${ruleSet} matched nothing`);
+      },
+    );
+  }
+});
+
+Deno.test("scan() returns stoQ's match shape with the matched bytes sliced from the payload", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/r.yar`,
+      `rule bin : t1 t2 { meta: author = "me" n = -7 big = 42 yes = true no = false esc = "a\\x41\\tb" bytes = "\\xff\\x00"
+       strings: $h = { 00 FF 80 } $t = "ab" condition: all of them }`,
+    );
+    await withStoq({
+      alwaysDispatch: ["yara"],
+      pluginOpts: { yara: { worker_rules: `${dir}/r.yar`, dispatch_rules: "" } },
+    }, async (stoq) => {
+      const content = new Uint8Array([0x61, 0x62, 0x00, 0xff, 0x80, 0x61, 0x62]);
+      const [match] = await workerMatches(stoq, content);
+      assert.equal(match.rule, "bin");
+      assert.equal((match as unknown as { namespace: string }).namespace, "default");
+      assert.deepEqual(match.tags, ["t1", "t2"]);
+      assert.deepEqual(match.meta, {
+        author: "me",
+        n: -7,
+        big: 42,
+        yes: true,
+        no: false,
+        esc: "aA\tb",
+        bytes: "\xff\x00",
+      });
+      assert.deepEqual(match.strings, [
+        [2, "$h", new Uint8Array([0x00, 0xff, 0x80])],
+        [0, "$t", encoder.encode("ab")],
+        [5, "$t", encoder.encode("ab")],
+      ]);
+    });
+    await withStoq({
+      alwaysDispatch: ["yara"],
+      pluginOpts: { yara: { worker_rules: `${dir}/r.yar`, dispatch_rules: "", strings_limit: 1 } },
+    }, async (stoq) => {
+      const [match] = await workerMatches(stoq, encoder.encode("ab\x00\xff\x80ab"));
+      assert.equal(match.strings.length, 1);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("getDispatches() routes the shipped dispatcher rules to the extraction plugins", async () => {
+  const probes = await probePlugins(["decompress", "b64decode", "xordecode"]);
+  try {
+    const inputs = await goldenInputs();
+    await withStoq({ pluginDirList: [PLUGINS, probes], dispatchers: ["yara"] }, async (stoq) => {
+      const routed = async (name: string) => {
+        const response = await stoq.scan(inputs[name]);
+        assert.deepEqual(response.errors.map((e) => e.error), [], name);
+        return response.results[0];
+      };
+      for (
+        const name of [
+          "hello.zip",
+          "hello.txt.gz",
+          "hello.txt.bz2",
+          "hello.txt.xz",
+          "hello.7z",
+          "hello.tar",
+          "hello.a",
+          "hello.deb",
+          "iso9660.iso",
+          "cab.cab",
+          "rar4.rar",
+          "rar5.rar",
+        ]
+      ) {
+        assert.deepEqual((await routed(name)).pluginsRun.workers, ["decompress"], name);
+      }
+      assert.deepEqual((await routed("base64_text.txt")).pluginsRun.workers, ["b64decode"]);
+      assert.deepEqual((await routed("hex_digests.txt")).pluginsRun.workers, []);
+      assert.deepEqual((await routed("pe_stub.exe")).pluginsRun.workers, []);
+      const xored = await routed("xor_pe_key15.bin");
+      assert.deepEqual(xored.pluginsRun.workers, ["xordecode"]);
+      const meta = (xored.workers.xordecode as { dispatch_meta: Record<string, unknown> })
+        .dispatch_meta as { yara: { xordecode: Match } };
+      assert.equal(meta.yara.xordecode.rule, "xor_This_program");
+      assert.equal(meta.yara.xordecode.meta.xorkey, "21");
+      assert.equal(meta.yara.xordecode.meta.plugin, "xordecode");
+    });
+  } finally {
+    await Deno.remove(probes, { recursive: true });
+  }
+});
+
+Deno.test("getDispatches() follows meta.plugin lists and meta.save, and derives XOR keys", async () => {
+  const probes = await probePlugins(["alpha", "beta", "xordecode"]);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/d.yar`,
+      `rule two { meta: plugin = " Alpha, beta ,," save = "False" strings: $a = "two" condition: $a }
+rule keep { meta: plugin = "beta" save = true strings: $a = "keep" condition: $a }
+rule xor2 { meta: plugin = "xordecode" xor_plaintext_for_string_p = "This program"
+  xor_plaintext_for_string_q = "This program"
+  strings: $p = "This program" xor(0x01-0xff) $q = "Tiir qrngsal" xor(0x01-0xff) condition: any of them }`,
+    );
+    const opts = (extra: Record<string, unknown>) => ({
+      pluginDirList: [PLUGINS, probes],
+      dispatchers: ["yara"],
+      pluginOpts: { yara: { dispatch_rules: `${dir}/d.yar`, worker_rules: "", ...extra } },
+    });
+    await withStoq(opts({}), async (stoq) => {
+      const two = (await stoq.scan("two")).results[0];
+      assert.deepEqual(two.pluginsRun.workers.toSorted(), ["alpha", "beta"]);
+      assert.equal(two.payloadMeta.shouldArchive, false);
+      const keep = (await stoq.scan("keep")).results[0];
+      assert.deepEqual(keep.pluginsRun.workers, ["beta"]);
+      assert.equal(keep.payloadMeta.shouldArchive, true);
+      const plain = encoder.encode("This program");
+      const content = new Uint8Array([
+        ...encoder.encode("x"),
+        ...plain.map((b) => b ^ 0x15),
+        ...encoder.encode(" "),
+        ...plain.map((b, i) => b ^ [0x11, 0x10][i % 2]),
+      ]);
+      const result = (await stoq.scan(content)).results[0];
+      const meta = (result.workers.xordecode as { dispatch_meta: { yara: { xordecode: Match } } })
+        .dispatch_meta.yara.xordecode.meta;
+      assert.equal(meta.xorkey, "21");
+    });
+    await withStoq(opts({ xor_first_match: false }), async (stoq) => {
+      const plain = encoder.encode("This program");
+      const content = new Uint8Array([
+        ...plain.map((b) => b ^ 0x15),
+        ...plain.map((b, i) => b ^ [0x11, 0x10][i % 2]),
+      ]);
+      const result = (await stoq.scan(content)).results[0];
+      const meta = (result.workers.xordecode as { dispatch_meta: { yara: { xordecode: Match } } })
+        .dispatch_meta.yara.xordecode.meta;
+      assert.deepEqual(meta.xor_info, [[0, "$p", [0x15]], [12, "$q", [0x11, 0x10]]]);
+      assert.equal(meta.xorkey, undefined);
+    });
+  } finally {
+    await Deno.remove(probes, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the yara plugin compiles includes relative to each rule file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/sub`);
+    await Deno.writeTextFile(`${dir}/main.yar`, `include "sub/a.yar"\nrule m { condition: a }\n`);
+    await Deno.writeTextFile(
+      `${dir}/sub/a.yar`,
+      `// include "nowhere.yar" in a comment is not an include\ninclude "./b.yar"\nrule a { condition: b }\n`,
+    );
+    await Deno.writeTextFile(`${dir}/sub/b.yar`, `rule b { strings: $b = "bee" condition: $b }\n`);
+    await withStoq({
+      alwaysDispatch: ["yara"],
+      pluginOpts: { yara: { worker_rules: `${dir}/main.yar`, dispatch_rules: "" } },
+    }, async (stoq) => {
+      const matches = await workerMatches(stoq, encoder.encode("a bee"));
+      assert.deepEqual(matches.map((m) => m.rule), ["b", "a", "m"]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the yara plugin fails to load on a bad rule file, naming the file and line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/main.yar`, `include "b.yar"\nrule m { condition: true }\n`);
+    await Deno.writeTextFile(
+      `${dir}/b.yar`,
+      `rule b {\n  strings: $b = "b"\n  condition: $b and bogus\n}\n`,
+    );
+    const load = (worker_rules: string) =>
+      withStoq({
+        alwaysDispatch: ["yara"],
+        pluginOpts: { yara: { worker_rules, dispatch_rules: "" } },
+      }, () => Promise.resolve());
+    await assert.rejects(load(`${dir}/main.yar`), (err: Error) => {
+      assert.match(err.message, new RegExp(`"${dir}/b.yar" line 3: .*bogus`));
+      return true;
+    });
+    await assert.rejects(load(`${dir}/missing.yar`), /missing\.yar/);
+    await Deno.writeTextFile(`${dir}/loop.yar`, `include "loop.yar"\n`);
+    await assert.rejects(load(`${dir}/loop.yar`), /circular include/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
