@@ -43,3 +43,8 @@ export { ScanError } from "./core/scan_error.ts";
 export type { ScanErrorKind } from "./core/scan_error.ts";
 export type { Logger } from "./core/log.ts";
 export { dumps } from "./core/dumps.ts";
+/**
+ * zod, the schema library plugin options are declared with: the same instance the core uses, for
+ * plugins that live outside stoq's tree (installed or loaded by path) and cannot name `"zod"`.
+ */
+export { z } from "zod";

@@ -126,7 +126,7 @@ export function buffersOf(value: unknown): ArrayBuffer[] {
       ) found.add(buffer);
       return;
     }
-    if (Array.isArray(v)) for (const item of v) walk(item, depth + 1);
+    if (Array.isArray(v)) { for (const item of v) walk(item, depth + 1); }
     else for (const item of Object.values(v)) walk(item, depth + 1);
   };
   walk(value, 0);

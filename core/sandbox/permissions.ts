@@ -111,7 +111,7 @@ export function computePermissions(input: PermissionInput): PermissionPlan {
   for (const name of PERMISSION_NAMES) {
     const grant = operator[name];
     if (grant === true) granted[name] = true;
-    else if (grant) for (const item of grant.items) add(granted, name, item);
+    else if (grant) { for (const item of grant.items) add(granted, name, item); }
   }
   const configurable = new Set(kinds.flatMap((kind) => CONFIGURED_CAP[kind]));
 
@@ -129,7 +129,8 @@ export function computePermissions(input: PermissionInput): PermissionPlan {
         }
         const grant = operator[need.permission];
         if (grant === true || grant?.items.some((g) => covers(need.permission, g, value))) continue;
-        throw denied(entry, kinds, need, value, grant?.origin);
+        const suggestion = /^\$\{node_modules\}/i.test(template) ? template : value;
+        throw denied(entry, kinds, need, value, suggestion, grant?.origin);
       }
     }
   }
@@ -328,12 +329,15 @@ function denied(
   kinds: readonly Kind[],
   need: PermissionNeed,
   value: string,
+  suggestion: string,
   grantOrigin: string | undefined,
 ): PermissionDeniedError {
   const what = kinds.length === 1 ? `a ${kinds[0]} plugin` : `a ${kinds.join("/")} plugin`;
-  const tail = grantOrigin ? ` (the "allow_${need.permission}" at ${grantOrigin} does not cover it)` : "";
+  const tail = grantOrigin
+    ? ` (the "allow_${need.permission}" at ${grantOrigin} does not cover it)`
+    : "";
   return new PermissionDeniedError(
     entry.name,
-    `Plugin "${entry.name}" needs ${need.permission} access to "${value}" (${need.origin}), which ${what} does not get by default${tail}: grant it in stoq.cfg with "[${entry.name}] allow_${need.permission} = ${value}"`,
+    `Plugin "${entry.name}" needs ${need.permission} access to "${value}" (${need.origin}), which ${what} does not get by default${tail}: grant it in stoq.cfg with "[${entry.name}] allow_${need.permission} = ${suggestion}"`,
   );
 }

@@ -8,7 +8,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { type GuestPort, serveGuest } from "./guest.ts";
-import { FrameReader, frame } from "./frames.ts";
+import { frame, FrameReader } from "./frames.ts";
 
 const stdout = Deno.stdout;
 const stderrWrite = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
@@ -18,6 +18,13 @@ for (const method of ["log", "info", "debug", "warn", "error", "trace"] as const
 }
 Object.defineProperty(Deno, "stdout", {
   value: Deno.stderr,
+  configurable: false,
+  writable: false,
+});
+
+// A plugin that closes its global scope ends its process, which the host reports as a crash.
+Object.defineProperty(globalThis, "close", {
+  value: () => Deno.exit(0),
   configurable: false,
   writable: false,
 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { PluginCrashError, PluginError, PluginTimeoutError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Kind } from "../plugin.ts";
-import { FrameReader, frame } from "./frames.ts";
+import { frame, FrameReader } from "./frames.ts";
 import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
 import { permissionFlags, type Permissions, workerPermissions } from "./permissions.ts";
 import {
@@ -206,7 +206,7 @@ class Instance {
       log: (line) => this.#log.info(line),
     };
     this.#transport = options.isolation === "process"
-      ? new ProcessTransport(spec, options, events)
+      ? new ProcessTransport(options, events)
       : new WorkerTransport(spec, options.permissions, events);
   }
 
@@ -434,7 +434,7 @@ class ProcessTransport implements Transport {
   #stderrTail = "";
   #killed = false;
 
-  constructor(spec: PluginSpec, options: SandboxOptions, events: TransportEvents) {
+  constructor(options: SandboxOptions, events: TransportEvents) {
     const memory = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
     const env: Record<string, string> = {};
     for (const key of PASSED_ENV) {

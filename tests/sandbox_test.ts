@@ -1,0 +1,487 @@
+/**
+ * The sandbox, with real hostile plugins (tests/testdata/plugins/sandbox) in real Workers and
+ * subprocesses: what each kind may and may not do, permission requests beyond a kind's cap,
+ * plugins that throw, hang, spin, exit or run out of memory, the pool, and the command line's
+ * flags that close Deno's holes.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { PermissionDeniedError, Stoq, type StoqOptions } from "../mod.ts";
+import { Payload } from "../core/payload.ts";
+import { Request } from "../core/request.ts";
+import type { IsolationMode } from "../core/sandbox/host.ts";
+import { captureSink } from "./_conformance.ts";
+
+const SANDBOX = fileURLToPath(new URL("./testdata/plugins/sandbox", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const API_URL = pathToFileURL(join(ROOT, "plugin_api.ts")).href;
+
+/** A loopback HTTP server counting the requests it gets. */
+function listen() {
+  const hits: string[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      hits.push(new URL(request.url).pathname);
+      return new Response("export default 1;", {
+        headers: { "content-type": "application/javascript" },
+      });
+    },
+  );
+  return { hits, port: server.addr.port, close: () => server.shutdown() };
+}
+
+async function withSandbox<T>(
+  options: StoqOptions,
+  body: (stoq: Stoq, lines: string[]) => Promise<T>,
+): Promise<T> {
+  const lines: string[] = [];
+  const stoq = await Stoq.create({
+    baseDir: SANDBOX,
+    pluginDirList: [SANDBOX],
+    logSinks: [captureSink(lines)],
+    ...options,
+  });
+  try {
+    return await body(stoq, lines);
+  } finally {
+    await stoq.close();
+  }
+}
+
+const DENIED_EVERYWHERE = [
+  "fetch_loopback",
+  "read_etc_passwd",
+  "read_sibling_plugin",
+  "write_outside",
+  "write_own_folder",
+  "spawn_process",
+  "read_env",
+  "load_native_library",
+  "system_info",
+];
+
+type Attacks = Record<string, string>;
+
+/** Run the hostile plugin of one kind and return what its attempts gave. */
+async function attacksOf(
+  kind: string,
+  isolation: IsolationMode,
+  ports: { target: number; allowed: number },
+  dirs: { outside: string; allowed: string },
+): Promise<Attacks> {
+  const name = `hostile_${kind}`;
+  const opts: Record<string, unknown> = {
+    target_port: ports.target,
+    outside_dir: dirs.outside,
+    isolation,
+  };
+  if (kind === "archiver" || kind === "connector") opts.allowed_dir = dirs.allowed;
+  if (kind === "connector") opts.allowed_port = ports.allowed;
+  const role: Partial<StoqOptions> = {
+    worker: { alwaysDispatch: [name] },
+    decorator: { decorators: [name] },
+    archiver: { destArchivers: [name] },
+    connector: { connectors: [name] },
+  }[kind] ?? {};
+  return await withSandbox({ ...role, pluginOpts: { [name]: opts } }, async (stoq) => {
+    switch (kind) {
+      case "worker": {
+        const response = (await stoq.scan("payload")).toJSON();
+        assert.deepEqual(response.errors, []);
+        return response.results[0].workers[name] as Attacks;
+      }
+      case "decorator": {
+        const response = (await stoq.scan("payload")).toJSON();
+        assert.deepEqual(response.errors, []);
+        return (response.decorators as Record<string, Attacks>)[name];
+      }
+      case "archiver": {
+        const response = (await stoq.scan("payload")).toJSON();
+        assert.deepEqual(response.errors, []);
+        return response.results[0].archivers[name] as Attacks;
+      }
+      case "connector": {
+        const response = (await stoq.scan("payload")).toJSON();
+        assert.deepEqual(response.errors, []);
+        return JSON.parse(await Deno.readTextFile(join(dirs.allowed, "report.json")));
+      }
+      case "dispatcher": {
+        const handle = await stoq.loadPlugin(name);
+        const payload = new Payload("payload");
+        const outcome = await handle.getDispatches(payload, new Request({ payloads: [payload] }));
+        return (outcome?.meta as { attacks: Attacks }).attacks;
+      }
+      case "provider": {
+        const handle = await stoq.loadPlugin(name);
+        const items: Uint8Array[] = [];
+        await handle.ingest((item) => {
+          if (item.type === "payload") items.push(item.payload.content);
+          return Promise.resolve();
+        });
+        return JSON.parse(new TextDecoder().decode(items[0]));
+      }
+    }
+    throw new Error(`unknown kind ${kind}`);
+  });
+}
+
+for (const isolation of ["worker", "process"] as const) {
+  for (const kind of ["worker", "dispatcher", "decorator", "archiver", "connector", "provider"]) {
+    Deno.test(`a hostile ${kind} plugin (isolation ${isolation}) is denied everything its kind does not get`, async () => {
+      const target = listen();
+      const allowed = listen();
+      const outside = await Deno.makeTempDir({ prefix: "stoq-outside-" });
+      const allowedDir = await Deno.makeTempDir({ prefix: "stoq-allowed-" });
+      try {
+        const attacks = await attacksOf(
+          kind,
+          isolation,
+          { target: target.port, allowed: allowed.port },
+          { outside, allowed: allowedDir },
+        );
+        for (const attack of DENIED_EVERYWHERE) {
+          assert.equal(attacks[attack], "NotCapable", `${attack}: ${JSON.stringify(attacks)}`);
+        }
+        assert.equal(attacks.read_own_folder, "allowed", JSON.stringify(attacks));
+        assert.deepEqual(target.hits, [], "the loopback server was reached");
+        assert.deepEqual([...Deno.readDirSync(outside)], [], "a file was written outside");
+        if (kind === "archiver" || kind === "connector") {
+          assert.equal(attacks.write_configured_folder, "allowed", JSON.stringify(attacks));
+          assert.ok(Deno.statSync(join(allowedDir, `${kind}.txt`)).isFile);
+        }
+        if (kind === "connector") {
+          assert.equal(attacks.fetch_configured_host, "allowed", JSON.stringify(attacks));
+          assert.deepEqual(allowed.hits, ["/"]);
+        }
+      } finally {
+        await target.close();
+        await allowed.close();
+        await Deno.remove(outside, { recursive: true });
+        await Deno.remove(allowedDir, { recursive: true });
+      }
+    });
+  }
+}
+
+/** Write a throwaway plugin whose manifest has the given extra lines. */
+async function tempPlugin(name: string, manifestExtra: string, kinds = "worker") {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-plugin-" });
+  await Deno.mkdir(join(dir, name));
+  await Deno.writeTextFile(
+    join(dir, name, `${name}.stoq`),
+    `[Core]\nName = ${name}\nModule = mod\nKinds = ${kinds}\n\n${manifestExtra}\n`,
+  );
+  await Deno.writeTextFile(
+    join(dir, name, "mod.ts"),
+    `import { definePlugin, z } from "${API_URL}";\n` +
+      `export default definePlugin({\n` +
+      `  options: z.object({ rules: z.string().default("") }),\n` +
+      `  setup: () => ({ scan: () => ({ results: { ok: true } }) }),\n});\n`,
+  );
+  return dir;
+}
+
+Deno.test("a manifest asking for more than its kind's cap fails to load, naming the grant", async () => {
+  const dir = await tempPlugin("greedy", "[Permissions]\nnet = example.com:443\n");
+  try {
+    let message = "";
+    try {
+      await Stoq.create({ pluginDirList: [dir], alwaysDispatch: ["greedy"], logSinks: [] });
+    } catch (e) {
+      assert.ok(e instanceof PermissionDeniedError);
+      message = e.message;
+    }
+    assert.match(message, /^Plugin "greedy" needs net access to "example.com:443"/);
+    assert.match(message, /greedy\.stoq" line 7/);
+    assert.ok(message.endsWith(`grant it in stoq.cfg with "[greedy] allow_net = example.com:443"`));
+    assert.ok(!message.includes("\n"), "one line");
+
+    // The grant the message names makes it load.
+    const cfg = join(dir, "stoq.cfg");
+    await Deno.writeTextFile(
+      cfg,
+      "[core]\nplugin_dir_list = .\n\n[greedy]\nallow_net = example.com\n",
+    );
+    const stoq = await Stoq.create({ configFile: cfg, alwaysDispatch: ["greedy"], logSinks: [] });
+    try {
+      assert.deepEqual(stoq.listPlugins().greedy.permissions, {
+        read: [join(dir, "greedy")],
+        write: [],
+        net: ["example.com"],
+        env: [],
+        run: [],
+        ffi: [],
+        sys: [],
+      });
+      const response = (await stoq.scan("x")).toJSON();
+      assert.deepEqual(response.results[0].workers.greedy, { ok: true });
+    } finally {
+      await stoq.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a plugin cannot grant itself a permission or leave the sandbox from its manifest", async () => {
+  for (
+    const [extra, pattern] of [
+      ["[options]\nallow_read = /etc\n", /grants itself read access .*only the operator can/],
+      ["[options]\nisolation = none\n", /asks to run outside the sandbox .*isolation = none/],
+      ["[Permissions]\nenv = HOME\n", /needs env access to "HOME"/],
+      ["[Permissions]\nread = /etc/passwd\n", /needs read access to "\/etc\/passwd"/],
+    ] as const
+  ) {
+    const dir = await tempPlugin("selfish", extra);
+    try {
+      await assert.rejects(
+        Stoq.create({ pluginDirList: [dir], alwaysDispatch: ["selfish"], logSinks: [] }),
+        (err: Error) => {
+          assert.match(err.message, pattern);
+          return true;
+        },
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test("an unknown permission in a manifest is reported with its file and line", async () => {
+  const dir = await tempPlugin("teleporter", "[Permissions]\nteleport = yes\n");
+  const lines: string[] = [];
+  try {
+    await assert.rejects(
+      Stoq.create({
+        pluginDirList: [dir],
+        alwaysDispatch: ["teleporter"],
+        logSinks: [captureSink(lines)],
+      }),
+      /"teleporter" is invalid or does not exist/,
+    );
+    assert.ok(
+      lines.some((line) =>
+        /teleporter\.stoq" line 7: unknown permission "teleport" \(known: read, write/.test(line)
+      ),
+      lines.join("\n"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an option a manifest names in [Permissions] is granted when the operator sets it", async () => {
+  const dir = await tempPlugin("rules_reader", "[Permissions]\nread = ${rules}\n\n[options]\n");
+  const rules = await Deno.makeTempDir({ prefix: "stoq-rules-" });
+  try {
+    // The plugin's own default pointing outside its folder is its own request: refused.
+    await Deno.writeTextFile(
+      join(dir, "rules_reader", "rules_reader.stoq"),
+      `[Core]\nName = rules_reader\nModule = mod\nKinds = worker\n\n[Permissions]\nread = \${rules}\n`,
+    );
+    await assert.rejects(
+      Stoq.create({
+        pluginDirList: [dir],
+        alwaysDispatch: ["rules_reader"],
+        pluginOpts: {},
+        logSinks: [],
+        config: undefined,
+      }).then(async (stoq) => {
+        await stoq.close();
+        // No value: nothing to grant, so it loads. Now give it a default outside its folder.
+        await Deno.writeTextFile(
+          join(dir, "rules_reader", "rules_reader.stoq"),
+          `[Core]\nName = rules_reader\nModule = mod\nKinds = worker\n\n[Permissions]\nread = \${rules}\n\n[options]\nrules = ${rules}\n`,
+        );
+        return Stoq.create({
+          pluginDirList: [dir],
+          alwaysDispatch: ["rules_reader"],
+          logSinks: [],
+        });
+      }),
+      /needs read access to/,
+    );
+    // The operator setting the same value grants it (a worker may read configured paths).
+    const stoq = await Stoq.create({
+      pluginDirList: [dir],
+      alwaysDispatch: ["rules_reader"],
+      pluginOpts: { rules_reader: { rules } },
+      logSinks: [],
+    });
+    try {
+      assert.ok(
+        (stoq.listPlugins().rules_reader.permissions as { read: string[] }).read.includes(rules),
+      );
+    } finally {
+      await stoq.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(rules, { recursive: true });
+  }
+});
+
+/** Scan with the misbehaving plugin in `mode`, then scan "ok" to show it works again. */
+async function misbehave(
+  mode: string,
+  isolation: IsolationMode,
+  extra: Record<string, unknown> = {},
+) {
+  return await withSandbox({
+    alwaysDispatch: ["misbehave"],
+    pluginOpts: { misbehave: { mode, isolation, timeout: 2, ...extra } },
+  }, async (stoq, lines) => {
+    const bad = (await stoq.scan("misbehave")).toJSON();
+    const good = (await stoq.scan("ok")).toJSON();
+    return { bad, good, lines };
+  });
+}
+
+for (const isolation of ["worker", "process"] as const) {
+  Deno.test(`a plugin that throws (isolation ${isolation}) costs one error with its class and cause`, async () => {
+    const { bad, good } = await misbehave("throw", isolation);
+    assert.equal(bad.errors.length, 1);
+    assert.equal(bad.errors[0].kind, "worker");
+    assert.match(bad.errors[0].error, /TypeError: misbehave: thrown on purpose/);
+    assert.deepEqual(Object.keys(good.results[0].workers), ["misbehave"]);
+    assert.deepEqual(good.errors, []);
+  });
+
+  for (const mode of ["hang", "exit", "close", "uncaught"]) {
+    Deno.test(`a plugin that does "${mode}" (isolation ${isolation}) costs one typed error and is restarted`, async () => {
+      const { bad, good } = await misbehave(mode, isolation);
+      assert.equal(bad.errors.length, 1, JSON.stringify(bad.errors));
+      const expected = mode === "hang" ? "timeout" : "crash";
+      assert.equal(bad.errors[0].kind, expected, bad.errors[0].error);
+      assert.equal(bad.errors[0].plugin_name, "misbehave");
+      assert.deepEqual(good.errors, []);
+      // The fresh instance has seen one call: the "ok" one.
+      assert.equal((good.results[0].workers.misbehave as { calls: number }).calls, 1);
+    });
+  }
+}
+
+Deno.test("a synchronous infinite loop is stopped with isolation process", async () => {
+  const { bad, good } = await misbehave("spin", "process");
+  assert.equal(bad.errors[0].kind, "timeout");
+  assert.deepEqual(good.errors, []);
+});
+
+Deno.test("a plugin that exhausts its memory_limit with isolation process crashes alone", async () => {
+  const { bad, good } = await misbehave("oom", "process", { memory_limit: 64, timeout: 60 });
+  assert.equal(bad.errors[0].kind, "crash");
+  assert.match(bad.errors[0].error, /ran out of memory \(memory_limit = 64 MiB\)/);
+  assert.deepEqual(good.errors, []);
+});
+
+Deno.test("errors cross the sandbox with their class, stack and cause", async () => {
+  await withSandbox({ pluginOpts: { misbehave: { mode: "throw" } } }, async (stoq) => {
+    const handle = await stoq.loadPlugin("misbehave");
+    const payload = new Payload("misbehave");
+    const err = await handle.scan(payload, new Request({ payloads: [payload] })).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(err instanceof TypeError);
+    assert.equal(err.message, "misbehave: thrown on purpose");
+    assert.ok(err.cause instanceof RangeError);
+    assert.equal((err.cause as Error).message, "inner");
+    assert.match(err.stack ?? "", /misbehave\/mod\.ts/);
+  });
+});
+
+Deno.test("a pool of Workers serves concurrent calls on separate instances, up to concurrency", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-pool-" });
+  try {
+    await Deno.mkdir(join(dir, "slow"));
+    await Deno.writeTextFile(
+      join(dir, "slow", "slow.stoq"),
+      "[Core]\nName = slow\nModule = mod\nKinds = worker\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "slow", "mod.ts"),
+      `import { definePlugin } from "${API_URL}";\n` +
+        `let running = 0;\nconst instance = crypto.randomUUID();\n` +
+        `export default definePlugin({ setup: () => ({ scan: async () => {\n` +
+        `  running++; const overlap = running; await new Promise((r) => setTimeout(r, 150)); running--;\n` +
+        `  return { results: { instance, overlap } };\n} }) });\n`,
+    );
+    for (const concurrency of [1, 3]) {
+      const stoq = await Stoq.create({
+        pluginDirList: [dir],
+        alwaysDispatch: ["slow"],
+        pluginOpts: { slow: { concurrency } },
+        logSinks: [],
+      });
+      try {
+        const responses = await Promise.all(
+          [1, 2, 3, 4, 5, 6].map((i) => stoq.scan(`payload ${i}`)),
+        );
+        const results = responses.map((r) =>
+          r.toJSON().results[0].workers.slow as { instance: string; overlap: number }
+        );
+        const instances = new Set(results.map((r) => r.instance));
+        assert.equal(instances.size, concurrency);
+        // One call at a time per instance.
+        assert.ok(results.every((r) => r.overlap === 1));
+      } finally {
+        await stoq.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const CLI_FLAGS = ["run", "-A", "--no-remote", "--cached-only", join(ROOT, "cli.ts")];
+
+Deno.test("the command line closes remote import() and exits promptly past a spinning plugin", async () => {
+  const server = listen();
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        ...CLI_FLAGS,
+        "scan",
+        join(SANDBOX, "hostile", "hostile.txt"),
+        "--plugin-dir",
+        SANDBOX,
+        "-a",
+        "misbehave,hostile_worker",
+        "--plugin-opts",
+        "misbehave:mode=spin",
+        "misbehave:timeout=1",
+        `hostile_worker:target_port=${server.port}`,
+        "hostile_worker:try_import=True",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    const response = JSON.parse(new TextDecoder().decode(output.stdout));
+    const attacks = response.results[0].workers.hostile_worker;
+    assert.match(attacks.remote_import, /--no-remote|import access/);
+    assert.deepEqual(server.hits, []);
+    assert.equal(response.errors.length, 1);
+    assert.equal(response.errors[0].kind, "timeout");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("stoq list shows each plugin's kinds, isolation and permissions", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [...CLI_FLAGS, "list", "--plugin-dir", SANDBOX],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const block = text.slice(text.indexOf("hostile_connector"));
+  assert.match(block, /- connector/);
+  assert.match(block, /isolation: worker/);
+  assert.match(block, /read: .*sandbox\/hostile/);
+});
