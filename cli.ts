@@ -41,6 +41,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import("./core/cli/run.ts")).runCommand(args, output);
       case "list":
         return await (await import("./core/cli/list.ts")).listCommand(args, output);
+      case "install":
+        return await (await import("./core/cli/install.ts")).installCommand(args, output);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -249,6 +249,11 @@ export function isPluginLocation(reference: string): boolean {
 
 /** Read the manifest a path (a `.stoq` file or a folder holding one) or URL points at. */
 export async function manifestAt(reference: string): Promise<PluginEntry> {
+  if (/^(https?|jsr|npm):/i.test(reference)) {
+    throw new PluginNotFoundError(
+      `The plugin "${reference}" is remote: install it first with \`stoq install ${reference}\` (stoq never fetches plugin code at scan time)`,
+    );
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(reference)) return await fetchManifest(new URL(reference));
   const path = resolve(reference);
   let stat: Deno.FileInfo;

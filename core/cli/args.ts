@@ -29,7 +29,7 @@ export interface OptionSpec {
 }
 
 /** The subcommands. */
-export const COMMANDS = ["scan", "run", "list"] as const;
+export const COMMANDS = ["scan", "run", "list", "install"] as const;
 /** A subcommand. */
 export type Command = typeof COMMANDS[number];
 
@@ -176,7 +176,29 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ALL,
     choices: ["debug", "info", "warning", "error", "critical"],
   },
-  { key: "help", short: "h", long: "help", arity: "flag", help: "show this help", commands: ALL },
+  {
+    key: "installDir",
+    long: "install_dir",
+    arity: "value",
+    metavar: "DIR",
+    help: "where to install (default $STOQ_HOME/plugins, else ~/.stoq/plugins)",
+    commands: ["install"],
+  },
+  {
+    key: "upgrade",
+    long: "upgrade",
+    arity: "flag",
+    help: "replace an installed plugin of the same name",
+    commands: ["install"],
+  },
+  {
+    key: "help",
+    short: "h",
+    long: "help",
+    arity: "flag",
+    help: "show this help",
+    commands: [...ALL, "install"],
+  },
 ];
 
 /** The parsed command line. */
@@ -319,8 +341,10 @@ function splitInline(token: string): [string, string | undefined] {
 }
 
 function findOption(name: string): OptionSpec | undefined {
+  // `--install-dir` is accepted too; stoQ spells it with an underscore.
+  const long = name === "--install-dir" ? "install_dir" : name.slice(2);
   return name.startsWith("--")
-    ? OPTIONS.find((o) => o.long === name.slice(2))
+    ? OPTIONS.find((o) => o.long === long)
     : OPTIONS.find((o) => o.short === name.slice(1));
 }
 
@@ -343,6 +367,7 @@ export function helpText(command?: Command): string {
       "  scan [FILE|DIR ...]  scan files, every file under a folder, or standard input",
       "  run                  take payloads from providers until they are done",
       "  list                 list the plugins found in the plugin directories",
+      "  install PLUGIN       install a plugin from a folder or URL, pinned (never fetched at scan time)",
       "",
       "Run `stoq <command> --help` for a command's options.",
     );
@@ -352,6 +377,7 @@ export function helpText(command?: Command): string {
     scan: "stoq scan [options] [FILE|DIR ...]",
     run: "stoq run -P NAME... [options]",
     list: "stoq list [options]",
+    install: "stoq install PLUGIN [--install_dir DIR] [--upgrade]",
   }[command];
   lines.push(`Usage: ${usage}`, "", "Options:");
   const rows = OPTIONS.filter((o) => o.commands.includes(command)).map((o) => {
@@ -365,6 +391,14 @@ export function helpText(command?: Command): string {
   });
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   for (const [left, right] of rows) lines.push(left.padEnd(width) + right);
+  if (command === "install") {
+    lines.push(
+      "",
+      "PLUGIN is a plugin folder, its .stoq manifest, or the https: URL of a manifest. A remote",
+      "plugin's module, the modules it imports by relative path and the files its manifest lists",
+      "under [Install] Files are downloaded now and pinned by SHA-256 in the installed manifest.",
+    );
+  }
   if (command === "scan") {
     lines.push(
       "",

@@ -120,8 +120,9 @@ export function computePermissions(input: PermissionInput): PermissionPlan {
       for (const item of expand(template, need, entry, options, nodeModules)) {
         const { value, configured } = item;
         if (value === "") continue;
-        const byKind = (need.permission === "read" && entry.dir !== "" &&
-          within(value, entry.dir)) ||
+        const byKind = (need.permission === "read" &&
+          ((entry.dir !== "" && within(value, entry.dir)) ||
+            CODE_PATHS.some((code) => within(value, code)))) ||
           (configured && configurable.has(need.permission));
         if (byKind) {
           add(granted, need.permission, value);

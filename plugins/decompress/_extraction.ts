@@ -68,10 +68,32 @@ export class Sink {
     return this.#refused;
   }
 
+  /** The most bytes this member may still grow to under every limit. */
+  allowance(): number {
+    const limits = this.#extraction.limits;
+    return Math.max(
+      0,
+      Math.min(
+        limits.maximumSize,
+        this.#extraction.remaining,
+        this.#declared ?? Infinity,
+        Math.max(limits.ratioThreshold, Math.max(this.#packed, 1) * limits.maximumRatio),
+      ),
+    );
+  }
+
+  /** Refuse the member because its output reached `size` bytes; throws `LimitExceeded`. */
+  refuse(size: number): never {
+    this.#chunks.length = 0;
+    this.#size = 0;
+    this.push(new Uint8Array(0), size);
+    throw new LimitExceeded(this.#path);
+  }
+
   /** Add output; throws `LimitExceeded` (after recording the error) when a limit is passed. */
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array, claimed?: number): void {
     if (this.#refused) throw new LimitExceeded(this.#path);
-    const size = this.#size + chunk.length;
+    const size = claimed ?? this.#size + chunk.length;
     const problem = this.#extraction.checkRunning({
       path: this.#path,
       size,
@@ -155,24 +177,28 @@ export class Extraction {
       return false;
     }
     if (declared !== undefined) {
-      const problem = this.checkRunning({ path, size: declared, packed, declared: undefined });
+      const problem = this.checkRunning({ path, size: declared, packed, before: true });
       if (problem) {
-        this.error(problem.replace("output passed", "declared size"));
+        this.error(problem);
         return false;
       }
     }
     return true;
   }
 
-  /** The limit a member of `size` bytes (so far) breaks, as an error message, or undefined. */
+  /**
+   * The limit a member of `size` bytes breaks, as an error message, or undefined. `before` says
+   * the size is the declared one, checked before inflating, rather than the running output.
+   */
   checkRunning(
-    options: { path: string; size: number; packed?: number; declared?: number },
+    options: { path: string; size: number; packed?: number; declared?: number; before?: boolean },
   ): string | undefined {
     const { path, size, packed, declared } = options;
     const limits = this.#limits;
     const name = JSON.stringify(path);
+    const passed = options.before ? `declared size ${size} passes` : "output passed";
     if (size > limits.maximumSize) {
-      return `member ${name} skipped: output passed ${limits.maximumSize} bytes (maximum_size = ${limits.maximumSize})`;
+      return `member ${name} skipped: ${passed} ${limits.maximumSize} bytes (maximum_size = ${limits.maximumSize})`;
     }
     if (size > this.remaining) {
       return `member ${name} skipped: total extracted bytes would pass ${limits.maximumTotalSize} (maximum_total_size = ${limits.maximumTotalSize})`;

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import SevenZip from "7z-wasm";
 import type { Extraction } from "./_extraction.ts";
 
@@ -30,14 +29,15 @@ interface SevenZipInstance {
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
-/** Where 7z-wasm's wasm file is (the manifest grants read of that package folder). */
-function wasmPath(): string {
-  return createRequire(import.meta.url).resolve("7z-wasm/7zz.wasm");
-}
-
 async function instance(output: string[]): Promise<SevenZipInstance> {
-  compiled ??= Deno.readFile(wasmPath()).then((bytes) => WebAssembly.compile(bytes));
-  const module = await compiled;
+  // 7z-wasm's .wasm file is beside its module in node_modules: read it once (the manifest's
+  // [Permissions] grants that read) and compile it once for every instance.
+  compiled ??= Deno.readFile(new URL(import.meta.resolve("7z-wasm/7zz.wasm")))
+    .then((bytes) => WebAssembly.compile(bytes));
+  const module = await compiled.catch((error) => {
+    compiled = undefined;
+    throw new Error(`7-Zip (wasm) unavailable: ${error instanceof Error ? error.message : error}`);
+  });
   const factory = SevenZip as unknown as (options: unknown) => Promise<SevenZipInstance>;
   return await factory({
     instantiateWasm(
@@ -140,7 +140,9 @@ export async function extractWith7z(
   for (const [path, member] of wanted) {
     extraction.error(
       member.encrypted
-        ? `member ${JSON.stringify(path)} is encrypted and no password in the list opened it (passwords)`
+        ? `member ${
+          JSON.stringify(path)
+        } is encrypted and no password in the list opened it (passwords)`
         : `member ${JSON.stringify(path)} could not be extracted`,
     );
   }

@@ -5,31 +5,52 @@
  *
  * @module
  */
-import { Gunzip, Inflate } from "fflate";
+import { gunzipSync, inflateRawSync } from "node:zlib";
+import { Gunzip } from "fflate";
 import Bunzip from "seek-bzip";
 import xz from "xz-decompress";
 import type { Sink } from "./_extraction.ts";
 
-// Deflate's ratio tops out near 1032:1, so 1 KiB of input yields at most about 1 MiB of output.
-const INFLATE_STEP = 1024;
+// Deflate's ratio tops out near 1032:1, so 8 KiB of input yields at most about 8 MiB of output.
+const INFLATE_STEP = 8192;
 
-/** Inflate raw deflate data into the sink. Throws on corrupt or truncated data. */
+/**
+ * Inflate raw deflate data into the sink. zlib is told the most the sink accepts, so it never
+ * allocates more than that. Throws on corrupt or truncated data.
+ */
 export function inflateRaw(data: Uint8Array, sink: Sink): void {
-  const inflate = new Inflate((chunk) => sink.push(chunk));
-  pushAll(inflate, data);
+  const allowance = sink.allowance();
+  sink.push(bounded(() => inflateRawSync(data, { maxOutputLength: allowance + 1 }), sink));
 }
 
-/** Gunzip (all members) into the sink. Throws on corrupt or truncated data. */
+/**
+ * Gunzip (all members) into the sink, like `inflateRaw`. On corrupt or truncated data it decodes
+ * again with a streaming decoder to keep the output before the damage, then throws.
+ */
 export function gunzip(data: Uint8Array, sink: Sink): void {
-  const gz = new Gunzip((chunk) => sink.push(chunk));
-  pushAll(gz, data);
+  const allowance = sink.allowance();
+  let output: Uint8Array;
+  try {
+    output = bounded(() => gunzipSync(data, { maxOutputLength: allowance + 1 }), sink);
+  } catch (error) {
+    if (!(error instanceof RangeError) && !sink.refused) {
+      const gz = new Gunzip((chunk) => sink.push(chunk));
+      for (let offset = 0; offset < data.length; offset += INFLATE_STEP) {
+        const end = Math.min(offset + INFLATE_STEP, data.length);
+        gz.push(data.subarray(offset, end), end === data.length);
+      }
+    }
+    throw error;
+  }
+  sink.push(output);
 }
 
-function pushAll(stream: Inflate | Gunzip, data: Uint8Array): void {
-  if (data.length === 0) throw new Error("unexpected EOF");
-  for (let offset = 0; offset < data.length; offset += INFLATE_STEP) {
-    const end = Math.min(offset + INFLATE_STEP, data.length);
-    stream.push(data.subarray(offset, end), end === data.length);
+function bounded(inflate: () => Uint8Array, sink: Sink): Uint8Array {
+  try {
+    return inflate();
+  } catch (error) {
+    if (error instanceof RangeError) sink.refuse(sink.allowance() + 1);
+    throw error;
   }
 }
 

@@ -35,7 +35,7 @@ export function extractTar(data: Uint8Array, extraction: Extraction): void {
     const end = start + size;
     pos = start + Math.ceil(size / BLOCK) * BLOCK;
     if (end > data.length) {
-      extraction.error(`member ${JSON.stringify(name())} truncated`);
+      extraction.error(`member ${JSON.stringify(memberName(header, { pax, longName }))} truncated`);
       return;
     }
     const body = data.subarray(start, end);
@@ -48,22 +48,25 @@ export function extractTar(data: Uint8Array, extraction: Extraction): void {
       continue;
     }
     if (type === "g") continue;
-    const path = name();
+    const path = memberName(header, { pax, longName });
     longName = undefined;
     pax = {};
     if (type !== "0" && type !== "7") continue;
     if (!extraction.admit({ path, declared: size })) continue;
     extraction.add({ path, content: body.slice() });
-
-    function name(): string {
-      if (pax.path) return pax.path;
-      if (longName !== undefined) return longName;
-      const base = cString(header.subarray(0, 100));
-      const magic = cString(header.subarray(257, 263));
-      const prefix = magic === "ustar" ? cString(header.subarray(345, 500)) : "";
-      return prefix ? `${prefix}/${base}` : base;
-    }
   }
+}
+
+function memberName(
+  header: Uint8Array,
+  options: { pax: Record<string, string>; longName: string | undefined },
+): string {
+  if (options.pax.path) return options.pax.path;
+  if (options.longName !== undefined) return options.longName;
+  const base = cString(header.subarray(0, 100));
+  const magic = cString(header.subarray(257, 263));
+  const prefix = magic === "ustar" ? cString(header.subarray(345, 500)) : "";
+  return prefix ? `${prefix}/${base}` : base;
 }
 
 function headerChecksum(header: Uint8Array): number {

@@ -7,6 +7,8 @@ const PLUGINS = new URL("..", import.meta.url).pathname;
 const HERE = new URL(".", import.meta.url);
 const PLUGIN_API = new URL("../../plugin_api.ts", import.meta.url).href;
 const encoder = new TextEncoder();
+/** What an operator grants the yara plugin in stoq.cfg. */
+const FFI = { allow_ffi: "${node_modules}/@litko/yara-x-linux-x64-gnu" };
 
 type Match = {
   rule: string;
@@ -42,7 +44,12 @@ async function withStoq<T>(
   options: Parameters<typeof Stoq.create>[0],
   body: (stoq: Stoq) => Promise<T>,
 ): Promise<T> {
-  const stoq = await Stoq.create({ pluginDirList: [PLUGINS], logSinks: [], ...options });
+  const stoq = await Stoq.create({
+    pluginDirList: [PLUGINS],
+    logSinks: [],
+    alwaysDispatch: [],
+    ...options,
+  });
   try {
     return await body(stoq);
   } finally {
@@ -64,7 +71,10 @@ Deno.test("scan() reports the rules and strings Debian's yara reports (golden)",
   for (const ruleSet of RULE_SETS) {
     const worker_rules = new URL(`testdata/${ruleSet}`, HERE).pathname;
     await withStoq(
-      { alwaysDispatch: ["yara"], pluginOpts: { yara: { worker_rules, dispatch_rules: "" } } },
+      {
+        alwaysDispatch: ["yara"],
+        pluginOpts: { yara: { ...FFI, worker_rules, dispatch_rules: "" } },
+      },
       async (stoq) => {
         let matched = 0;
         for (const [name, content] of Object.entries(inputs)) {
@@ -93,7 +103,7 @@ Deno.test("scan() returns stoQ's match shape with the matched bytes sliced from 
     );
     await withStoq({
       alwaysDispatch: ["yara"],
-      pluginOpts: { yara: { worker_rules: `${dir}/r.yar`, dispatch_rules: "" } },
+      pluginOpts: { yara: { ...FFI, worker_rules: `${dir}/r.yar`, dispatch_rules: "" } },
     }, async (stoq) => {
       const content = new Uint8Array([0x61, 0x62, 0x00, 0xff, 0x80, 0x61, 0x62]);
       const [match] = await workerMatches(stoq, content);
@@ -117,9 +127,14 @@ Deno.test("scan() returns stoQ's match shape with the matched bytes sliced from 
     });
     await withStoq({
       alwaysDispatch: ["yara"],
-      pluginOpts: { yara: { worker_rules: `${dir}/r.yar`, dispatch_rules: "", strings_limit: 1 } },
+      pluginOpts: {
+        yara: { ...FFI, worker_rules: `${dir}/r.yar`, dispatch_rules: "", strings_limit: 1 },
+      },
     }, async (stoq) => {
-      const [match] = await workerMatches(stoq, encoder.encode("ab\x00\xff\x80ab"));
+      const [match] = await workerMatches(
+        stoq,
+        new Uint8Array([0x61, 0x62, 0x00, 0xff, 0x80, 0x61, 0x62]),
+      );
       assert.equal(match.strings.length, 1);
     });
   } finally {
@@ -131,7 +146,11 @@ Deno.test("getDispatches() routes the shipped dispatcher rules to the extraction
   const probes = await probePlugins(["decompress", "b64decode", "xordecode"]);
   try {
     const inputs = await goldenInputs();
-    await withStoq({ pluginDirList: [PLUGINS, probes], dispatchers: ["yara"] }, async (stoq) => {
+    await withStoq({
+      pluginDirList: [PLUGINS, probes],
+      dispatchers: ["yara"],
+      pluginOpts: { yara: FFI },
+    }, async (stoq) => {
       const routed = async (name: string) => {
         const response = await stoq.scan(inputs[name]);
         assert.deepEqual(response.errors.map((e) => e.error), [], name);
@@ -186,7 +205,7 @@ rule xor2 { meta: plugin = "xordecode" xor_plaintext_for_string_p = "This progra
     const opts = (extra: Record<string, unknown>) => ({
       pluginDirList: [PLUGINS, probes],
       dispatchers: ["yara"],
-      pluginOpts: { yara: { dispatch_rules: `${dir}/d.yar`, worker_rules: "", ...extra } },
+      pluginOpts: { yara: { ...FFI, dispatch_rules: `${dir}/d.yar`, worker_rules: "", ...extra } },
     });
     await withStoq(opts({}), async (stoq) => {
       const two = (await stoq.scan("two")).results[0];
@@ -237,7 +256,9 @@ Deno.test("the yara plugin compiles includes relative to each rule file", async 
     await Deno.writeTextFile(`${dir}/sub/b.yar`, `rule b { strings: $b = "bee" condition: $b }\n`);
     await withStoq({
       alwaysDispatch: ["yara"],
-      pluginOpts: { yara: { worker_rules: `${dir}/main.yar`, dispatch_rules: "" } },
+      pluginOpts: {
+        yara: { ...FFI, allow_read: dir, worker_rules: `${dir}/main.yar`, dispatch_rules: "" },
+      },
     }, async (stoq) => {
       const matches = await workerMatches(stoq, encoder.encode("a bee"));
       assert.deepEqual(matches.map((m) => m.rule), ["b", "a", "m"]);
@@ -258,7 +279,7 @@ Deno.test("the yara plugin fails to load on a bad rule file, naming the file and
     const load = (worker_rules: string) =>
       withStoq({
         alwaysDispatch: ["yara"],
-        pluginOpts: { yara: { worker_rules, dispatch_rules: "" } },
+        pluginOpts: { yara: { ...FFI, allow_read: dir, worker_rules, dispatch_rules: "" } },
       }, () => Promise.resolve());
     await assert.rejects(load(`${dir}/main.yar`), (err: Error) => {
       assert.match(err.message, new RegExp(`"${dir}/b.yar" line 3: .*bogus`));

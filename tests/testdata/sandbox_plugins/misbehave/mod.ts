@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { definePlugin } from "../../../../../plugin_api.ts";
+import { definePlugin } from "../../../../plugin_api.ts";
 
 /** The misbehaving plugin. */
 export default definePlugin({

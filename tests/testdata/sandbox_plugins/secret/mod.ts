@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { definePlugin } from "../../../../../plugin_api.ts";
+import { definePlugin } from "../../../../plugin_api.ts";
 
 /** The secret plugin. */
 export default definePlugin({

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { definePlugin, Payload } from "../../../../../plugin_api.ts";
+import { definePlugin, Payload } from "../../../../plugin_api.ts";
 
 type Outcome = string;
 
@@ -31,6 +31,15 @@ async function attacks(dir: string, options: Options): Promise<Record<string, Ou
     }),
     read_etc_passwd: await attempt(() => Deno.readTextFile("/etc/passwd")),
     read_sibling_plugin: await attempt(() => Deno.readTextFile(sibling)),
+    import_sibling_module: await attempt(() =>
+      import(new URL("../secret/mod.ts", `file://${dir}/`).href)
+    ),
+    import_file_as_text: await attempt(() =>
+      import("/etc/passwd", { with: { type: "text" } } as ImportCallOptions)
+    ),
+    import_file_as_json: await attempt(() =>
+      import(sibling.replace(/secret\.txt$/, "data.json"), { with: { type: "json" } })
+    ),
     read_own_folder: await attempt(() => Deno.readTextFile(`${dir}/hostile.txt`)),
     write_outside: await attempt(() => Deno.writeTextFile(outside, "pwned")),
     write_own_folder: await attempt(() => Deno.writeTextFile(`${dir}/written.txt`, "pwned")),

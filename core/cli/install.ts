@@ -1,0 +1,283 @@
+/**
+ * `stoq install`: copy a plugin into a plugin directory, so that scans never fetch code.
+ *
+ * A local plugin (a folder, or its manifest) is copied. A remote plugin (the `https:` URL of its
+ * manifest) is downloaded: its module, every module that imports by relative path under the
+ * manifest's folder, and the data files its manifest lists in `[Install] Files`. An import of
+ * stoq's plugin API (any URL ending in `/plugin_api.ts`) is pointed at this stoq's own; `npm:`
+ * imports are kept and must be installed in stoq (`deno install`); any other remote import is
+ * refused. The installed manifest records the source URL and each file's SHA-256.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { dirname, join, relative, resolve } from "node:path";
+import { parseIni } from "../config.ts";
+import { StoqError } from "../errors.ts";
+import { manifestAt, type PluginEntry, readManifest } from "../registry.ts";
+import type { ParsedArgs } from "./args.ts";
+import { UsageError } from "./args.ts";
+import type { Output } from "./scan.ts";
+
+const API_URL = new URL("../../plugin_api.ts", import.meta.url).href;
+const MAX_FILES = 200;
+const MAX_BYTES = 50 * 1024 * 1024;
+
+/** Run `stoq install`; returns the exit code. */
+export async function installCommand(args: ParsedArgs, output: Output): Promise<number> {
+  const [source, ...rest] = args.positionals;
+  if (!source || rest.length > 0) {
+    throw new UsageError("install takes exactly one PLUGIN (a folder, manifest or URL)", "install");
+  }
+  const home = Deno.env.get("STOQ_HOME") ?? join(Deno.env.get("HOME") ?? ".", ".stoq");
+  const installDir = resolve(args.values.installDir ?? join(home, "plugins"));
+  const installed = await installPlugin(source, installDir, { upgrade: args.flags.has("upgrade") });
+  output.out(`Successfully installed ${source} into ${installed}`);
+  return 0;
+}
+
+/** Options of `installPlugin()`. */
+export interface InstallOptions {
+  /** Replace an installed plugin of the same name. */
+  upgrade?: boolean;
+  /** Fetch remote files with this (default: `fetch`). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Install a plugin from a folder, manifest path or URL into `installDir/<name>`; returns that
+ * folder. Throws `StoqError` with a message naming what went wrong.
+ *
+ * @example
+ * ```ts ignore
+ * import { installPlugin } from "./install.ts";
+ * const dir = await installPlugin("https://example.com/plugins/greet/greet.stoq", "/opt/stoq/plugins");
+ * ```
+ */
+export async function installPlugin(
+  source: string,
+  installDir: string,
+  options: InstallOptions = {},
+): Promise<string> {
+  const remote = /^https?:\/\//i.test(source);
+  const files = new Map<string, Uint8Array>();
+  let name: string;
+  if (remote) {
+    name = await fetchRemote(new URL(source), files, options.fetch ?? fetch);
+  } else {
+    const entry = await manifestAt(source);
+    name = entry.name;
+    await copyLocal(entry, files);
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith(".")) {
+    throw new StoqError(`Cannot install "${source}": its name "${name}" is not a folder name`);
+  }
+  const target = join(installDir, name);
+  await Deno.mkdir(installDir, { recursive: true });
+  if (await exists(target)) {
+    if (!options.upgrade) {
+      throw new StoqError(
+        `Cannot install "${source}": ${target} already exists (use --upgrade to replace it)`,
+      );
+    }
+    await Deno.remove(target, { recursive: true });
+  }
+  // Write into a temporary folder and rename, so a failed install leaves nothing half-written.
+  const staging = await Deno.makeTempDir({ dir: installDir, prefix: `.${name}-` });
+  try {
+    for (const [path, bytes] of files) {
+      await Deno.mkdir(dirname(join(staging, path)), { recursive: true });
+      await Deno.writeFile(join(staging, path), bytes);
+    }
+    await Deno.rename(staging, target);
+  } catch (err) {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw err;
+  }
+  // Check what was written is a plugin stoq can discover.
+  readManifest(join(target, `${name}.stoq`));
+  return target;
+}
+
+async function copyLocal(entry: PluginEntry, files: Map<string, Uint8Array>) {
+  const walk = async (dir: string) => {
+    for await (const item of Deno.readDir(dir)) {
+      const path = join(dir, item.name);
+      if (item.isDirectory && item.name !== "node_modules" && !item.name.startsWith(".")) {
+        await walk(path);
+      } else if (item.isFile) {
+        const bytes = await Deno.readFile(path);
+        files.set(
+          relative(entry.dir, path),
+          /\.(ts|js|mjs)$/.test(item.name) ? relinkLocal(bytes, path, entry.dir) : bytes,
+        );
+      }
+      if (files.size > MAX_FILES) {
+        throw new StoqError(`Cannot install "${entry.dir}": more than ${MAX_FILES} files`);
+      }
+    }
+  };
+  await walk(entry.dir);
+  const manifest = relative(entry.dir, entry.manifest);
+  if (manifest !== `${entry.name}.stoq`) {
+    files.set(`${entry.name}.stoq`, files.get(manifest)!);
+    files.delete(manifest);
+  }
+}
+
+/**
+ * A copied module's imports that leave the plugin's folder: stoq's plugin API is pointed at this
+ * stoq's; anything else would not be there after the copy, so it is refused.
+ */
+function relinkLocal(bytes: Uint8Array, path: string, dir: string): Uint8Array {
+  const url = new URL(`file://${path}`);
+  const source = new TextDecoder().decode(bytes);
+  const rewritten = rewriteImports(source, url, (specifier) => {
+    if (!specifier.startsWith(".")) return specifier;
+    const target = new URL(specifier, url).pathname;
+    const rel = relative(dir, target);
+    if (!rel.startsWith("..")) return specifier;
+    if (target.endsWith("/plugin_api.ts")) return API_URL;
+    throw new StoqError(
+      `Cannot install "${dir}": ${path} imports "${specifier}", which is outside the plugin's folder`,
+    );
+  });
+  return new TextEncoder().encode(rewritten);
+}
+
+async function fetchRemote(
+  manifestUrl: URL,
+  files: Map<string, Uint8Array>,
+  fetcher: typeof fetch,
+): Promise<string> {
+  const base = new URL(".", manifestUrl);
+  let total = 0;
+  const get = async (url: URL): Promise<Uint8Array> => {
+    const response = await fetcher(url);
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new StoqError(`Cannot install: ${url} answered HTTP ${response.status}`);
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    total += bytes.byteLength;
+    if (total > MAX_BYTES || files.size > MAX_FILES) {
+      throw new StoqError(
+        `Cannot install ${manifestUrl}: more than ${MAX_FILES} files or ${MAX_BYTES} bytes`,
+      );
+    }
+    return bytes;
+  };
+  const localPath = (url: URL): string => {
+    if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) {
+      throw new StoqError(
+        `Cannot install ${manifestUrl}: ${url} is outside the plugin's folder (${base})`,
+      );
+    }
+    const path = decodeURIComponent(url.pathname.slice(base.pathname.length));
+    if (path === "" || path.split("/").some((part) => part === ".." || part === "")) {
+      throw new StoqError(`Cannot install ${manifestUrl}: bad file path "${path}"`);
+    }
+    return path;
+  };
+
+  const manifestText = new TextDecoder().decode(await get(manifestUrl));
+  const ini = parseIni(manifestText, { file: manifestUrl.href });
+  const name = ini.get("Core", "Name")?.trim();
+  const module = ini.get("Core", "Module")?.trim();
+  if (!name || !module) {
+    throw new StoqError(`Cannot install ${manifestUrl}: its [Core] needs Name and Module`);
+  }
+  const moduleUrl = new URL(/\.(ts|js|mjs)$/.test(module) ? module : `${module}.ts`, base);
+  const hashes: string[] = [];
+  const queue = [moduleUrl];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const url = queue.shift()!;
+    if (seen.has(url.href)) continue;
+    seen.add(url.href);
+    const path = localPath(url);
+    const source = new TextDecoder().decode(await get(url));
+    const rewritten = rewriteImports(source, url, (specifier) => {
+      if (specifier.startsWith("npm:") || specifier.startsWith("node:")) return specifier;
+      const resolved = new URL(specifier, url);
+      if (resolved.pathname.endsWith("/plugin_api.ts") && localPathOrNull(resolved) === null) {
+        return API_URL;
+      }
+      if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && resolved.origin !== base.origin) {
+        throw new StoqError(
+          `Cannot install ${manifestUrl}: ${url} imports "${specifier}"; only relative imports, npm: packages and stoq's plugin_api.ts can be installed`,
+        );
+      }
+      localPath(resolved);
+      queue.push(resolved);
+      return relativeSpecifier(url, resolved);
+    });
+    const bytes = new TextEncoder().encode(rewritten);
+    files.set(path, bytes);
+    hashes.push(`${path} ${sha256(bytes)}`);
+  }
+  for (const file of ini.getList("Install", "Files") ?? []) {
+    const url = new URL(file, base);
+    const bytes = await get(url);
+    const path = localPath(url);
+    files.set(path, bytes);
+    hashes.push(`${path} ${sha256(bytes)}`);
+  }
+  const pinned = [
+    manifestText.trimEnd(),
+    "",
+    "# Written by `stoq install`: where this plugin came from and what was installed.",
+    "[Installed]",
+    `Source = ${manifestUrl.href}`,
+    `Date = ${new Date().toISOString()}`,
+    "Sha256 =",
+    ...hashes.map((line) => `    ${line}`),
+    "",
+  ].join("\n");
+  files.set(`${name}.stoq`, new TextEncoder().encode(pinned));
+  return name;
+
+  function localPathOrNull(url: URL): string | null {
+    try {
+      return localPath(url);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Replace the specifiers of static imports, re-exports and literal dynamic imports. */
+function rewriteImports(
+  source: string,
+  url: URL,
+  replace: (specifier: string) => string,
+): string {
+  const pattern =
+    /(\bimport\s*(?:[\w*{}\s,$]+\s*from\s*)?|\bexport\s*[\w*{}\s,$]+\s*from\s*|\bimport\s*\(\s*)(["'])([^"'\n]+)\2/g;
+  return source.replace(pattern, (_, head: string, quote: string, specifier: string) => {
+    try {
+      return `${head}${quote}${replace(specifier)}${quote}`;
+    } catch (err) {
+      if (err instanceof StoqError) throw err;
+      throw new StoqError(`Cannot install: bad import "${specifier}" in ${url}`);
+    }
+  });
+}
+
+function relativeSpecifier(from: URL, to: URL): string {
+  const path = relative(dirname(from.pathname), to.pathname);
+  return path.startsWith(".") ? path : `./${path}`;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
