@@ -77,6 +77,7 @@ Deno.test("install pins a remote plugin, which then scans from disk without the 
     await server.close();
     const hitsBefore = server.hits.length;
     const stoq = await Stoq.create({
+      baseDir: dir,
       pluginDirList: [dir],
       alwaysDispatch: ["greet"],
       logSinks: [],
@@ -119,7 +120,12 @@ Deno.test("install refuses a plugin that imports code from another host", async 
 Deno.test("a remote plugin is never fetched at scan time", async () => {
   const server = serve();
   try {
-    const stoq = await Stoq.create({ pluginDirList: [], alwaysDispatch: [], logSinks: [] });
+    const stoq = await Stoq.create({
+      baseDir: ROOT + "tests",
+      pluginDirList: [],
+      alwaysDispatch: [],
+      logSinks: [],
+    });
     try {
       await assert.rejects(
         stoq.loadPlugin(server.url("/plugins/greet/greet.stoq")),
@@ -162,6 +168,7 @@ Deno.test("stoq install copies a local plugin folder and says where", async () =
     assert.ok(Deno.statSync(join(dir, "hash", "hash.stoq")).isFile);
     // The copy works where it is: its import of the plugin API now points at this stoq's.
     const stoq = await Stoq.create({
+      baseDir: dir,
       pluginDirList: [dir],
       alwaysDispatch: ["hash"],
       logSinks: [],

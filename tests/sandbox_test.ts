@@ -194,7 +194,12 @@ Deno.test("a manifest asking for more than its kind's cap fails to load, naming 
   try {
     let message = "";
     try {
-      await Stoq.create({ pluginDirList: [dir], alwaysDispatch: ["greedy"], logSinks: [] });
+      await Stoq.create({
+        baseDir: dir,
+        pluginDirList: [dir],
+        alwaysDispatch: ["greedy"],
+        logSinks: [],
+      });
     } catch (e) {
       assert.ok(e instanceof PermissionDeniedError);
       message = e.message;
@@ -243,7 +248,12 @@ Deno.test("a plugin cannot grant itself a permission or leave the sandbox from i
     const dir = await tempPlugin("selfish", extra);
     try {
       await assert.rejects(
-        Stoq.create({ pluginDirList: [dir], alwaysDispatch: ["selfish"], logSinks: [] }),
+        Stoq.create({
+          baseDir: dir,
+          pluginDirList: [dir],
+          alwaysDispatch: ["selfish"],
+          logSinks: [],
+        }),
         (err: Error) => {
           assert.match(err.message, pattern);
           return true;
@@ -261,6 +271,7 @@ Deno.test("an unknown permission in a manifest is reported with its file and lin
   try {
     await assert.rejects(
       Stoq.create({
+        baseDir: dir,
         pluginDirList: [dir],
         alwaysDispatch: ["teleporter"],
         logSinks: [captureSink(lines)],
@@ -289,6 +300,7 @@ Deno.test("an option a manifest names in [Permissions] is granted when the opera
     );
     await assert.rejects(
       Stoq.create({
+        baseDir: dir,
         pluginDirList: [dir],
         alwaysDispatch: ["rules_reader"],
         pluginOpts: {},
@@ -302,6 +314,7 @@ Deno.test("an option a manifest names in [Permissions] is granted when the opera
           `[Core]\nName = rules_reader\nModule = mod\nKinds = worker\n\n[Permissions]\nread = \${rules}\n\n[options]\nrules = ${rules}\n`,
         );
         return Stoq.create({
+          baseDir: dir,
           pluginDirList: [dir],
           alwaysDispatch: ["rules_reader"],
           logSinks: [],
@@ -311,6 +324,7 @@ Deno.test("an option a manifest names in [Permissions] is granted when the opera
     );
     // The operator setting the same value grants it (a worker may read configured paths).
     const stoq = await Stoq.create({
+      baseDir: dir,
       pluginDirList: [dir],
       alwaysDispatch: ["rules_reader"],
       pluginOpts: { rules_reader: { rules } },
@@ -416,6 +430,7 @@ Deno.test("a pool of Workers serves concurrent calls on separate instances, up t
     );
     for (const concurrency of [1, 3]) {
       const stoq = await Stoq.create({
+        baseDir: dir,
         pluginDirList: [dir],
         alwaysDispatch: ["slow"],
         pluginOpts: { slow: { concurrency } },

@@ -11,6 +11,7 @@ import { RequestMeta } from "../request.ts";
 import { Stoq } from "../stoq.ts";
 import type { ParsedArgs } from "./args.ts";
 import { loadCliConfig, requestMetaOf, stoqOptions } from "./setup.ts";
+import { Progress, type ProgressSink, stderrProgressSink } from "./progress.ts";
 import { formatText } from "./text_format.ts";
 
 /** Where the command writes. */
@@ -19,6 +20,8 @@ export interface Output {
   out(text: string): void;
   /** Standard error. */
   err(text: string): void;
+  /** Where the progress line of multi-file scans goes (default: standard error, if a terminal). */
+  progress?: ProgressSink;
 }
 
 /** Run `stoq scan`; returns the exit code. */
@@ -67,18 +70,22 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
       return 0;
     }
     let failed = 0;
+    const progress = new Progress(files.length, output.progress ?? stderrProgressSink());
     await inOrder(files, navigator.hardwareConcurrency || 2, async (file) => {
       const content = await Deno.readFile(file);
       return await scanOne(content, basename(file));
     }, (file, result) => {
+      progress.done(result instanceof Error || result.errors.length > 0);
       if (result instanceof Error) {
         failed++;
+        if (progress.drawing) output.err("");
         output.err(`Error: Cannot scan "${file}": ${result.message}`);
         return;
       }
       if (!print) return;
       output.out(text ? `${file}\n${formatText(result.toJSON())}\n` : dumps(result, { indent: 0 }));
     });
+    progress.finish();
     return failed > 0 ? 1 : 0;
   } finally {
     await stoq.close();
