@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { AsyncQueue } from "./async_queue.ts";
+import { ContentIndex } from "./content_index.ts";
 import { type IniFile, readIniFile } from "./config.ts";
 import {
   ConfigError,
@@ -81,6 +81,8 @@ export interface StoqOptions {
   maxRecursion?: number;
   /** Maximum nesting of required_workers (default 10). */
   maxRequiredWorkerDepth?: number;
+  /** Largest payload scanned, in bytes, initial or extracted (default 0: no limit). */
+  maxPayloadSize?: number;
   /**
    * How plugins are isolated unless their stoq.cfg section says otherwise: `worker` (default), `process`
    * or `none` (in-process, for trusted plugins and debugging).
@@ -127,6 +129,8 @@ export interface PluginListing {
 }
 
 type Task = { payload: Payload; name: string };
+/** What became of one provider item: its responses, and why it is not done, if it is not. */
+type Consumed = { responses: StoqResponse[]; failures: string[] };
 type RoleName =
   | "providers"
   | "sourceArchivers"
@@ -172,6 +176,8 @@ export class Stoq {
   readonly maxRecursion: number;
   /** Maximum nesting of required_workers. */
   readonly maxRequiredWorkerDepth: number;
+  /** Largest payload scanned, in bytes (0: no limit). */
+  readonly maxPayloadSize: number;
   /** Workers every payload goes to. */
   readonly alwaysDispatch: readonly string[];
   /** Plugin directories searched. */
@@ -188,6 +194,8 @@ export class Stoq {
   readonly #roleNames: Record<RoleName, string[]>;
   #ratelimitChain: Promise<void> = Promise.resolve();
   #lastScan = 0;
+  /** Responses a connector failed to save, with why (for a provider's `nack`). */
+  readonly #unsaved = new WeakMap<StoqResponse, string>();
 
   private constructor(options: StoqOptions) {
     this.baseDir = resolve(options.baseDir ?? Deno.cwd());
@@ -221,6 +229,7 @@ export class Stoq {
     this.maxRecursion = options.maxRecursion ?? cfg.integer("max_recursion", 10, 1);
     this.maxRequiredWorkerDepth = options.maxRequiredWorkerDepth ??
       cfg.integer("max_required_worker_depth", 10, 0);
+    this.maxPayloadSize = options.maxPayloadSize ?? cfg.integer("max_payload_size", 0, 0);
     for (
       const [name, value] of Object.entries({
         maxQueue: this.maxQueue,
@@ -479,12 +488,11 @@ export class Stoq {
     options: { addStartDispatch?: string[] } = {},
   ): Promise<StoqResponse> {
     const start = cleanNames(options.addStartDispatch ?? []);
-    const hashes = new Map<string, number[]>();
-    request.payloads.forEach((payload, index) => addHash(hashes, sha256(payload.content), index));
+    const index = new ContentIndex(request.payloads);
     const reported = new Set<string>();
     let dispatches: Task[] = [];
     for (const payload of request.payloads) {
-      if (!payload.payloadMeta.shouldScan) continue;
+      if (!this.#sizeAllowed(payload, request)) continue;
       for (const name of [...start, ...payload.payloadMeta.dispatchTo]) {
         dispatches.push({ payload, name });
       }
@@ -533,7 +541,7 @@ export class Stoq {
         }
       });
       for (const child of extracted) {
-        this.#ingestExtracted(child, request, { hashes, round, next });
+        this.#ingestExtracted(child, request, { index, round, next });
       }
       dispatches = [...next];
       if (round === this.maxRecursion) pending = { tasks: dispatches, deferred };
@@ -664,11 +672,10 @@ export class Stoq {
   #ingestExtracted(
     child: Payload,
     request: Request,
-    state: { hashes: Map<string, number[]>; round: number; next: TaskSet },
+    state: { index: ContentIndex; round: number; next: TaskSet },
   ) {
-    const hash = sha256(child.content);
-    const existing = state.hashes.get(hash);
-    if (existing) {
+    const existing = state.index.find(child.content);
+    if (existing.length > 0) {
       const parent = child.results.extractedFrom[0];
       const meta = child.payloadMeta.extraData;
       for (const index of existing) {
@@ -688,8 +695,9 @@ export class Stoq {
       }
       return;
     }
-    addHash(state.hashes, hash, request.payloads.length);
     request.payloads.push(child);
+    state.index.add(request.payloads.length - 1);
+    if (!this.#sizeAllowed(child, request)) return;
     if (state.round >= this.maxRecursion) {
       request.errors.push(
         new ScanError(`Final worker round (${state.round}) reached, unable to process payload`, {
@@ -700,6 +708,20 @@ export class Stoq {
     } else if (child.payloadMeta.shouldScan) {
       for (const name of child.payloadMeta.dispatchTo) state.next.add({ payload: child, name });
     }
+  }
+
+  /** False (and the payload is not scanned, with an error) when it is above `maxPayloadSize`. */
+  #sizeAllowed(payload: Payload, request: Request): boolean {
+    if (!payload.payloadMeta.shouldScan) return false;
+    if (this.maxPayloadSize <= 0 || payload.content.length <= this.maxPayloadSize) return true;
+    payload.payloadMeta.shouldScan = false;
+    request.errors.push(
+      new ScanError(
+        `Payload of ${payload.content.length} bytes not scanned: larger than max_payload_size (${this.maxPayloadSize})`,
+        { payloadId: payload.payloadId, kind: "max_payload_size" },
+      ),
+    );
+    return false;
   }
 
   #reportPending(pending: { tasks: Task[]; deferred: TaskSet }, request: Request) {
@@ -788,6 +810,8 @@ export class Stoq {
       }
     }));
     for (const failure of failures) if (failure) response.errors.push(failure);
+    const failed = failures.filter((f) => f !== undefined);
+    if (failed.length > 0) this.#unsaved.set(response, failed.map((f) => f.error).join("; "));
   }
 
   #pluginError(
@@ -837,11 +861,16 @@ export class Stoq {
     const queue = new AsyncQueue<{ provider: string; item: ProviderItemWire }>(this.maxQueue);
     const consumers = Array.from({ length: this.providerConsumers }, async () => {
       for (let next = await queue.get(); next !== undefined; next = await queue.get()) {
+        const done: Consumed = { responses: [], failures: [] };
         try {
-          await this.#consume(next.provider, next.item, options);
+          await this.#consume(next.provider, next.item, options, done);
         } catch (err) {
           this.log.error(`Cannot process an item from provider "${next.provider}"`, err);
+          done.failures.push(
+            `it could not be scanned: ${err instanceof Error ? err.message : err}`,
+          );
         }
+        await this.#settle(next.provider, next.item, done);
       }
     });
     await Promise.all(providers.map(async (provider) => {
@@ -858,7 +887,37 @@ export class Stoq {
     await Promise.all(consumers);
   }
 
-  async #consume(provider: string, item: ProviderItemWire, options: RunOptions) {
+  /**
+   * Tell the provider an item is finished: `ack` when every response was saved by every connector,
+   * else `nack` with why. Providers without those handlers ignore both.
+   */
+  async #settle(provider: string, item: ProviderItemWire, done: Consumed) {
+    const handle = this.roles.providers.get(provider);
+    if (!handle) return;
+    const failures = [...done.failures];
+    for (const response of done.responses) {
+      const why = this.#unsaved.get(response);
+      if (why !== undefined) failures.push(`a connector failed to save: ${why}`);
+    }
+    if (failures.length === 0 && done.responses.length === 0) failures.push("nothing was scanned");
+    const receipt = {
+      requestMeta: item.type === "request"
+        ? item.requestMeta as Record<string, unknown>
+        : done.responses[0]?.requestMeta.toJSON() as Record<string, unknown> ?? null,
+      scanIds: done.responses.map((response) => response.scanId),
+      errors: done.responses.flatMap((response) =>
+        response.errors.map((error) => error.toJSON() as unknown as Record<string, unknown>)
+      ),
+    };
+    try {
+      if (failures.length === 0) await handle.ack(receipt);
+      else await handle.nack({ ...receipt, error: failures.join("; ") });
+    } catch (err) {
+      this.log.error(`Provider "${provider}" failed to ${failures.length ? "nack" : "ack"}`, err);
+    }
+  }
+
+  async #consume(provider: string, item: ProviderItemWire, options: RunOptions, done: Consumed) {
     const meta = () =>
       options.requestMeta
         ? RequestMeta.fromJSON(structuredClone(options.requestMeta.toJSON()))
@@ -869,9 +928,11 @@ export class Stoq {
         const payload = new Payload(item.payload.content, {
           payloadMeta: PayloadMeta.fromJSON(item.payload.payloadMeta),
         });
-        await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
-          addStartDispatch,
-        });
+        done.responses.push(
+          await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
+            addStartDispatch,
+          }),
+        );
         return;
       }
       case "request": {
@@ -880,9 +941,11 @@ export class Stoq {
           new Payload(p.content, { payloadMeta: PayloadMeta.fromJSON(p.payloadMeta) })
         );
         this.log.debug(`Request received: RequestMeta: ${JSON.stringify(requestMeta)}`);
-        await this.scanRequest(
-          new Request({ payloads, requestMeta: requestMeta.isDefault() ? meta() : requestMeta }),
-          { addStartDispatch },
+        done.responses.push(
+          await this.scanRequest(
+            new Request({ payloads, requestMeta: requestMeta.isDefault() ? meta() : requestMeta }),
+            { addStartDispatch },
+          ),
         );
         return;
       }
@@ -895,6 +958,7 @@ export class Stoq {
                 JSON.stringify(task)
               }" failed with archiver "${name}": it is not one of the source_archivers`,
             );
+            done.failures.push(`archiver "${name}" is not one of the source_archivers`);
             continue;
           }
           let payload: Payload | null;
@@ -906,12 +970,17 @@ export class Stoq {
                 err instanceof Error ? err.message : err
               }`,
             );
+            done.failures.push(
+              `archiver "${name}" failed: ${err instanceof Error ? err.message : err}`,
+            );
             continue;
           }
           if (payload) {
-            await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
-              addStartDispatch,
-            });
+            done.responses.push(
+              await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
+                addStartDispatch,
+              }),
+            );
           }
         }
         return;
@@ -920,6 +989,7 @@ export class Stoq {
         this.log.error(
           `Provider "${provider}" put ${item.description} on the queue: expected a Payload, a Request or {archiver_name: task}`,
         );
+        done.failures.push(`it is ${item.description}, not a Payload, a Request or a task`);
     }
   }
 
@@ -1103,16 +1173,6 @@ function codeOptions(options: Record<string, unknown> | undefined): RawOptions {
 
 function cleanNames(names: readonly string[]): string[] {
   return names.map((name) => name.trim()).filter((name) => name !== "");
-}
-
-function sha256(content: Uint8Array): string {
-  return createHash("sha256").update(content).digest("hex");
-}
-
-function addHash(hashes: Map<string, number[]>, hash: string, index: number) {
-  const list = hashes.get(hash);
-  if (list) list.push(index);
-  else hashes.set(hash, [index]);
 }
 
 /** Compare dotted versions numerically: negative when a < b. */

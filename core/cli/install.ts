@@ -1,7 +1,7 @@
 /**
  * `stoq install`: copy a plugin into a plugin directory, so that scans never fetch code.
  *
- * A local plugin (a folder, or its manifest) is copied. A remote plugin (the `https:` URL of its
+ * A local plugin (a folder, or its manifest) is copied, without its tests (`*_test.ts`). A remote plugin (the `https:` URL of its
  * manifest) is downloaded: its module, every module that imports by relative path under the
  * manifest's folder, and the data files its manifest lists in `[Install] Files`. An import of
  * stoq's plugin API (any URL ending in `/plugin_api.ts`) is pointed at this stoq's own; `npm:`
@@ -105,7 +105,8 @@ async function copyLocal(entry: PluginEntry, files: Map<string, Uint8Array>) {
       const path = join(dir, item.name);
       if (item.isDirectory && item.name !== "node_modules" && !item.name.startsWith(".")) {
         await walk(path);
-      } else if (item.isFile) {
+      } else if (item.isFile && !/_test\.(ts|js|mjs)$/.test(item.name)) {
+        // Tests stay behind: they import stoq's own modules, which an installed plugin must not.
         const bytes = await Deno.readFile(path);
         files.set(
           relative(entry.dir, path),

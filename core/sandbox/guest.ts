@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import type { Logger } from "../log.ts";
 import { PluginRuntime } from "./runtime.ts";
 import {
@@ -16,8 +17,8 @@ import {
 
 /** How a guest talks to its host. */
 export interface GuestPort {
-  /** Send a message; `transfer` lists buffers the guest gives up. */
-  send(message: GuestMessage, transfer?: ArrayBuffer[]): void;
+  /** Send a batch of messages; `transfer` lists buffers the guest gives up. */
+  send(messages: GuestMessage[], transfer: ArrayBuffer[]): void;
   /** Receive every message from the host. */
   onMessage(handler: (data: unknown) => void): void;
   /** Stop this guest (after `closed` was sent). */
@@ -37,35 +38,71 @@ export function serveGuest(port: GuestPort): void {
   let runtime: PluginRuntime | undefined;
   let putId = 0;
   const acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  // Messages go out in batches, at the end of the current task.
+  let outbox: GuestMessage[] = [];
+  let transfers: ArrayBuffer[] = [];
+  let scheduled = false;
+  const send = (message: GuestMessage, transfer: ArrayBuffer[] = []) => {
+    outbox.push(message);
+    for (const buffer of transfer) if (!transfers.includes(buffer)) transfers.push(buffer);
+    if (scheduled) return;
+    scheduled = true;
+    // setImmediate, not setTimeout(0): Deno clamps a zero timeout to about 2 ms.
+    setImmediate(flush);
+  };
+  const flush = () => {
+    scheduled = false;
+    const batch = outbox;
+    const transfer = transfers;
+    outbox = [];
+    transfers = [];
+    if (batch.length > 0) port.send(batch, transfer);
+  };
+  // Calls run one at a time, in the order they came (a provider's ingest runs beside them).
+  const calls: Extract<HostMessage, { type: "call" }>[] = [];
+  let running = false;
+  const drain = async () => {
+    if (running) return;
+    running = true;
+    while (calls.length > 0) await runCall(calls.shift()!);
+    running = false;
+  };
+  const runCall = async ({ id, call }: Extract<HostMessage, { type: "call" }>) => {
+    try {
+      if (!runtime) throw new Error("The plugin is not loaded");
+      const onPut = (item: ProviderItemWire) =>
+        new Promise<void>((resolve, reject) => {
+          const put = ++putId;
+          acks.set(put, { resolve, reject });
+          send({ type: "put", id: put, call: id, item }, buffersOf(item));
+        });
+      const result = await runtime.invoke(call, onPut);
+      send(
+        { type: "result", id, value: result.value, payloadMeta: result.payloadMeta },
+        buffersOf(result.value),
+      );
+    } catch (err) {
+      send({ type: "error", id, error: errorToWire(err) });
+    }
+  };
 
   const handle = async (message: HostMessage) => {
     switch (message.type) {
       case "load": {
         try {
-          runtime = await PluginRuntime.load(message.spec, guestLogger(port, message.spec.name));
-          port.send({ type: "loaded", kinds: [...runtime.kinds] });
+          runtime = await PluginRuntime.load(message.spec, guestLogger(send, message.spec.name));
+          send({ type: "loaded", kinds: [...runtime.kinds] });
         } catch (err) {
-          port.send({ type: "load-error", error: errorToWire(err) });
+          send({ type: "load-error", error: errorToWire(err) });
         }
         return;
       }
       case "call": {
-        const { id, call } = message;
-        try {
-          if (!runtime) throw new Error("The plugin is not loaded");
-          const onPut = (item: ProviderItemWire) =>
-            new Promise<void>((resolve, reject) => {
-              const put = ++putId;
-              acks.set(put, { resolve, reject });
-              port.send({ type: "put", id: put, call: id, item }, buffersOf(item));
-            });
-          const result = await runtime.invoke(call, onPut);
-          port.send(
-            { type: "result", id, value: result.value, payloadMeta: result.payloadMeta },
-            buffersOf(result.value),
-          );
-        } catch (err) {
-          port.send({ type: "error", id, error: errorToWire(err) });
+        if (message.call.method === "ingest") {
+          void runCall(message);
+        } else {
+          calls.push(message);
+          void drain();
         }
         return;
       }
@@ -80,13 +117,14 @@ export function serveGuest(port: GuestPort): void {
         try {
           await runtime?.close();
         } catch (err) {
-          port.send({
+          send({
             type: "log",
             level: "error",
             message: `close() failed: ${err instanceof Error ? err.message : String(err)}`,
           });
         }
-        port.send({ type: "closed" });
+        send({ type: "closed" });
+        flush();
         port.exit();
         return;
       }
@@ -94,16 +132,18 @@ export function serveGuest(port: GuestPort): void {
   };
 
   port.onMessage((data) => {
-    const parsed = HostMessageSchema.safeParse(data);
-    if (!parsed.success) {
-      port.send({
-        type: "log",
-        level: "error",
-        message: `Ignored a malformed message from the host: ${parsed.error.message}`,
-      });
-      return;
+    for (const item of Array.isArray(data) ? data : [data]) {
+      const parsed = HostMessageSchema.safeParse(item);
+      if (!parsed.success) {
+        send({
+          type: "log",
+          level: "error",
+          message: `Ignored a malformed message from the host: ${parsed.error.message}`,
+        });
+        continue;
+      }
+      void handle(parsed.data);
     }
-    void handle(parsed.data);
   });
 }
 
@@ -133,10 +173,10 @@ export function buffersOf(value: unknown): ArrayBuffer[] {
   return [...found];
 }
 
-function guestLogger(port: GuestPort, name: string): Logger {
+function guestLogger(post: (message: GuestMessage) => void, name: string): Logger {
   const make = (prefix: string): Logger => {
     const send = (level: "debug" | "info" | "warning" | "error", message: string) =>
-      port.send({ type: "log", level, message: prefix ? `${prefix}: ${message}` : message });
+      post({ type: "log", level, message: prefix ? `${prefix}: ${message}` : message });
     return {
       name: prefix ? `${name}.${prefix}` : name,
       debug: (message) => send("debug", message),

@@ -31,8 +31,8 @@ Object.defineProperty(globalThis, "close", {
 
 let writing: Promise<unknown> = Promise.resolve();
 const port: GuestPort = {
-  send: (message) => {
-    const bytes = frame(serialize(message));
+  send: (messages) => {
+    const bytes = frame(serialize(messages));
     // Frames must not interleave: each write waits for the one before.
     writing = writing.then(() => writeAll(bytes));
   },

@@ -34,6 +34,14 @@ export const RequestWireSchema = z.object({
 /** The request as sent to a plugin. */
 export type RequestWire = z.infer<typeof RequestWireSchema>;
 
+/** What the core tells a provider about a finished item (`ack`/`nack`). */
+export const ProviderReceiptSchema = z.object({
+  requestMeta: z.record(z.string(), z.unknown()).nullable(),
+  scanIds: z.array(z.string()),
+  errors: z.array(z.record(z.string(), z.unknown())),
+  error: z.string().optional(),
+});
+
 /** One call to a plugin. */
 export const CallSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("scan"), request: RequestWireSchema }),
@@ -46,6 +54,8 @@ export const CallSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("save"), response: StoqResponseJsonSchema }),
   z.object({ method: z.literal("decorate"), response: StoqResponseJsonSchema }),
   z.object({ method: z.literal("ingest") }),
+  z.object({ method: z.literal("ack"), receipt: ProviderReceiptSchema }),
+  z.object({ method: z.literal("nack"), receipt: ProviderReceiptSchema }),
 ]);
 /** One call to a plugin. */
 export type Call = z.infer<typeof CallSchema>;

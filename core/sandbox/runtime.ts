@@ -130,6 +130,13 @@ export class PluginRuntime {
         });
         return { value: null };
       }
+      case "ack":
+      case "nack": {
+        // Optional handlers: a provider without them has nothing to acknowledge.
+        const handler = handlers[call.method];
+        if (typeof handler === "function") await handler.call(handlers, call.receipt);
+        return { value: null };
+      }
     }
   }
 

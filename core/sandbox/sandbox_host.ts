@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { deserialize, serialize } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { PluginCrashError, PluginError, PluginTimeoutError } from "../errors.ts";
@@ -66,6 +67,25 @@ export async function startSandboxed(
   return pool;
 }
 
+/**
+ * Calls are sent ahead to an instance, so that message latency overlaps with work: as many as run
+ * in about `PIPELINE_MS` at the plugin's measured pace (at most `MAX_IN_FLIGHT`), so short calls
+ * go in batches while long ones wait in the pool for whichever instance frees up first. The
+ * instance still runs one call at a time, in order; calls it had not started go back to the pool
+ * if it dies.
+ */
+const MAX_IN_FLIGHT = 256;
+const PIPELINE_MS = 4;
+
+interface Job {
+  call: Call;
+  options: CallOptions;
+  resolve: (result: CallResult) => void;
+  reject: (err: Error) => void;
+  /** True once the job was given back by a dead instance; it is not given back twice. */
+  retried: boolean;
+}
+
 class Pool implements PluginHost {
   readonly name: string;
   kinds: readonly Kind[] = [];
@@ -73,9 +93,8 @@ class Pool implements PluginHost {
   readonly #log: Logger;
   readonly #options: SandboxOptions;
   readonly #limit: number;
-  readonly #idle: Instance[] = [];
-  readonly #all = new Set<Instance>();
-  readonly #waiting: Array<{ resolve: (i: Instance) => void; reject: (e: Error) => void }> = [];
+  #instances: Instance[] = [];
+  readonly #queue: Job[] = [];
   #starting = 0;
   #closed = false;
 
@@ -90,124 +109,179 @@ class Pool implements PluginHost {
   async start() {
     const first = await this.#spawn();
     this.kinds = first.kinds;
-    this.#idle.push(first);
+    this.#instances.push(first);
   }
 
   async call(call: Call, options: CallOptions = {}): Promise<CallResult> {
-    if (this.#closed) throw new PluginError(this.name, `Plugin "${this.name}" is shut down`);
-    if (call.method === "ingest") {
-      // A provider's ingest runs for as long as it has items; it shares an instance with other
-      // calls instead of holding one, so a multiclass plugin can still save and archive meanwhile.
-      let instance = [...this.#all].find((i) => i.alive);
+    if (this.#closed) throw this.#shutDown();
+    if (call.method === "ingest" || call.method === "ack" || call.method === "nack") {
+      // A provider's ingest runs for as long as it has items; it runs beside the instance's other
+      // calls instead of holding it, so a multiclass plugin can still save and archive meanwhile.
+      // A provider's ack/nack goes to the same instance (the first live one), whose ingest put
+      // the item and holds its state.
+      let instance = this.#alive()[0];
       if (!instance) {
         instance = await this.#spawn();
-        this.#idle.push(instance);
+        this.#instances.push(instance);
       }
-      return await instance.call(call, options);
+      return await instance.ingest(call, options);
     }
-    const instance = await this.#acquire();
-    try {
-      return await instance.call(call, options);
-    } finally {
-      this.#release(instance);
-    }
+    return await new Promise<CallResult>((resolve, reject) => {
+      this.#queue.push({ call, options, resolve, reject, retried: false });
+      this.#pump();
+    });
   }
 
   async shutdown() {
     if (this.#closed) return;
     this.#closed = true;
-    for (const waiter of this.#waiting.splice(0)) {
-      waiter.reject(new PluginError(this.name, `Plugin "${this.name}" is shut down`));
-    }
-    await Promise.all([...this.#all].map((instance) => instance.close()));
-    this.#all.clear();
-    this.#idle.length = 0;
+    for (const job of this.#queue.splice(0)) job.reject(this.#shutDown());
+    await Promise.all(this.#instances.map((instance) => instance.close()));
+    this.#instances = [];
   }
 
-  async #acquire(): Promise<Instance> {
-    while (this.#idle.length > 0) {
-      const instance = this.#idle.pop()!;
-      if (instance.alive) return instance;
-      this.#all.delete(instance);
-    }
-    if (this.#live() + this.#starting < this.#limit) {
-      this.#starting++;
-      try {
-        const instance = await this.#spawn();
-        if (this.#closed) {
-          await instance.close();
-          throw new PluginError(this.name, `Plugin "${this.name}" is shut down`);
+  /** Hand queued jobs to the least busy instances, starting more instances while all are busy. */
+  #pump() {
+    while (this.#queue.length > 0 && !this.#closed) {
+      const alive = this.#alive();
+      let best: Instance | undefined;
+      for (const instance of alive) {
+        if (instance.inFlight < instance.depth && (!best || instance.inFlight < best.inFlight)) {
+          best = instance;
         }
-        return instance;
-      } finally {
-        this.#starting--;
       }
+      if (!best || best.inFlight > 0) this.#grow();
+      if (!best) return;
+      const job = this.#queue.shift()!;
+      best.submit(job);
     }
-    return await new Promise<Instance>((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
+  }
+
+  #grow() {
+    if (this.#closed || this.#alive().length + this.#starting >= this.#limit) return;
+    this.#starting++;
+    this.#spawn().then(
+      (instance) => {
+        if (this.#closed) void instance.close();
+        else this.#instances.push(instance);
+      },
+      (err) => {
+        this.#log.error(`Cannot start another instance: ${messageOf(err)}`);
+        // With no instance left to run them, the queued jobs fail with the load error.
+        if (this.#alive().length === 0) {
+          for (const job of this.#queue.splice(0)) job.reject(err);
+        }
+      },
+    ).finally(() => {
+      this.#starting--;
+      this.#pump();
     });
   }
 
-  #release(instance: Instance) {
-    if (!instance.alive) {
-      this.#all.delete(instance);
-      // A waiter may now start a fresh instance in the dead one's place.
-      const waiter = this.#waiting.shift();
-      if (waiter) this.#acquire().then(waiter.resolve, waiter.reject);
-      return;
+  #alive(): Instance[] {
+    if (this.#instances.some((instance) => !instance.alive)) {
+      this.#instances = this.#instances.filter((instance) => instance.alive);
     }
-    const waiter = this.#waiting.shift();
-    if (waiter) waiter.resolve(instance);
-    else this.#idle.push(instance);
-  }
-
-  #live(): number {
-    let n = 0;
-    for (const instance of this.#all) if (instance.alive) n++;
-    return n;
+    return this.#instances;
   }
 
   async #spawn(): Promise<Instance> {
-    const instance = new Instance(this.#spec, this.#log, this.#options);
+    const instance = new Instance(this.#spec, this.#log, this.#options, {
+      settled: () => this.#pump(),
+      giveBack: (jobs) => {
+        for (const job of jobs.reverse()) {
+          if (job.retried) {
+            job.reject(
+              new PluginCrashError(
+                this.name,
+                `Plugin "${this.name}" crashed twice before it could run "${job.call.method}"`,
+              ),
+            );
+          } else {
+            job.retried = true;
+            this.#queue.unshift(job);
+          }
+        }
+        this.#pump();
+      },
+    });
     await instance.load();
-    this.#all.add(instance);
     return instance;
+  }
+
+  #shutDown() {
+    return new PluginError(this.name, `Plugin "${this.name}" is shut down`);
   }
 }
 
 interface Pending {
-  method: string;
-  resolve: (result: CallResult) => void;
-  reject: (err: Error) => void;
-  onPut?: CallOptions["onPut"];
-  timer?: ReturnType<typeof setTimeout>;
+  job: Job;
+  /** Ingest calls run beside the queue and have no timeout. */
+  ingest: boolean;
 }
 
-/** One Worker or subprocess running the plugin. */
+interface InstanceEvents {
+  /** A job finished (its instance may take another). */
+  settled(): void;
+  /** Jobs the instance had not started when it died, to run elsewhere. */
+  giveBack(jobs: Job[]): void;
+}
+
+/** One Worker or subprocess running the plugin, one call at a time. */
 class Instance {
   kinds: Kind[] = [];
   alive = true;
   readonly #spec: PluginSpec;
   readonly #log: Logger;
   readonly #options: SandboxOptions;
+  readonly #events: InstanceEvents;
   readonly #transport: Transport;
   readonly #pending = new Map<number, Pending>();
+  /** Ids of the calls sent, in order; the first is the one running. */
+  readonly #order: number[] = [];
+  #watchdog?: ReturnType<typeof setTimeout>;
+  /** Average milliseconds per call (with message latency), once measured. */
+  #paceMs?: number;
+  /** When the running call started, as far as the host can tell. */
+  #busySince?: number;
   #nextId = 0;
   #onLoad?: { resolve: (kinds: Kind[]) => void; reject: (err: Error) => void };
   #onClosed?: () => void;
 
-  constructor(spec: PluginSpec, log: Logger, options: SandboxOptions) {
+  constructor(spec: PluginSpec, log: Logger, options: SandboxOptions, events: InstanceEvents) {
     this.#spec = spec;
     this.#log = log;
     this.#options = options;
-    const events: TransportEvents = {
+    this.#events = events;
+    const transportEvents: TransportEvents = {
       message: (data) => this.#receive(data),
       exit: (reason) => this.#died(reason),
       log: (line) => this.#log.info(line),
     };
     this.#transport = options.isolation === "process"
-      ? new ProcessTransport(options, events)
-      : new WorkerTransport(spec, options.permissions, events);
+      ? new ProcessTransport(options, transportEvents)
+      : new WorkerTransport(spec, options.permissions, transportEvents);
+  }
+
+  /** Calls sent and not answered, not counting a provider's ingest. */
+  get inFlight(): number {
+    return this.#order.length;
+  }
+
+  /** How many calls to send ahead, from the measured time per call. */
+  get depth(): number {
+    if (this.#paceMs === undefined) return 1;
+    return Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(PIPELINE_MS / this.#paceMs)));
+  }
+
+  /** Note a call's completion; while calls were queued, the gap between two is one call's time. */
+  #measure() {
+    const now = performance.now();
+    if (this.#busySince !== undefined) {
+      const took = now - this.#busySince;
+      this.#paceMs = this.#paceMs === undefined ? took : this.#paceMs * 0.9 + took * 0.1;
+    }
+    this.#busySince = this.#order.length > 0 ? now : undefined;
   }
 
   async load(): Promise<void> {
@@ -244,42 +318,69 @@ class Instance {
     }
   }
 
-  call(call: Call, options: CallOptions): Promise<CallResult> {
+  /** Send a job; it runs after the ones sent before it. */
+  submit(job: Job) {
+    const id = this.#send(job, false);
+    if (id === undefined) return;
+    this.#order.push(id);
+    if (this.#order.length === 1) {
+      this.#busySince = performance.now();
+      this.#watch();
+    }
+  }
+
+  /** Run a provider's ingest beside the queue, without a timeout. */
+  ingest(call: Call, options: CallOptions): Promise<CallResult> {
+    return new Promise<CallResult>((resolve, reject) => {
+      this.#send({ call, options, resolve, reject, retried: true }, true);
+    });
+  }
+
+  #send(job: Job, ingest: boolean): number | undefined {
     if (!this.alive) {
-      return Promise.reject(
+      job.reject(
         new PluginCrashError(this.#spec.name, `Plugin "${this.#spec.name}" is not running`),
       );
+      return undefined;
     }
     const id = ++this.#nextId;
-    return new Promise<CallResult>((resolve, reject) => {
-      const pending: Pending = { method: call.method, resolve, reject, onPut: options.onPut };
-      if (options.timeoutMs) {
-        pending.timer = setTimeout(() => {
-          this.#pending.delete(id);
-          reject(
-            new PluginTimeoutError(
-              this.#spec.name,
-              `Plugin "${this.#spec.name}" did not finish "${call.method}" within ${
-                options.timeoutMs! / 1000
-              } s; it was stopped and will be restarted`,
-            ),
-          );
-          this.#died(`another call ("${call.method}") timed out`);
-        }, options.timeoutMs);
-      }
-      this.#pending.set(id, pending);
-      try {
-        this.#transport.send({ type: "call", id, call });
-      } catch (err) {
-        this.#pending.delete(id);
-        clearTimeout(pending.timer);
-        reject(
-          new PluginError(this.#spec.name, `Cannot send "${call.method}": ${messageOf(err)}`, {
-            cause: err,
-          }),
-        );
-      }
-    });
+    this.#pending.set(id, { job, ingest });
+    try {
+      this.#transport.send({ type: "call", id, call: job.call });
+    } catch (err) {
+      this.#pending.delete(id);
+      job.reject(
+        new PluginError(this.#spec.name, `Cannot send "${job.call.method}": ${messageOf(err)}`, {
+          cause: err,
+        }),
+      );
+      return undefined;
+    }
+    return id;
+  }
+
+  /** Time the running call (the first sent and not answered). */
+  #watch() {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const id = this.#order[0];
+    const pending = id === undefined ? undefined : this.#pending.get(id);
+    const ms = pending?.job.options.timeoutMs;
+    if (!pending || !ms) return;
+    this.#watchdog = setTimeout(() => {
+      if (this.#order[0] !== id) return;
+      this.#order.shift();
+      this.#pending.delete(id);
+      pending.job.reject(
+        new PluginTimeoutError(
+          this.#spec.name,
+          `Plugin "${this.#spec.name}" did not finish "${pending.job.call.method}" within ${
+            ms / 1000
+          } s; it was stopped and will be restarted`,
+        ),
+      );
+      this.#died(`a call ("${pending.job.call.method}") timed out`, true);
+    }, ms);
   }
 
   /** Ask the plugin to close, then stop it; a plugin that does not answer is stopped anyway. */
@@ -300,17 +401,20 @@ class Instance {
   }
 
   #receive(data: unknown) {
-    const parsed = GuestMessageSchema.safeParse(data);
-    if (!parsed.success) {
-      const exit = data as { type?: unknown; code?: unknown } | null;
-      if (exit && exit.type === "exit") {
-        this.#died(`it called Deno.exit(${Number(exit.code) || 0})`);
-      } else {
-        this.#died(`it sent a malformed message (${parsed.error.issues[0]?.message})`);
+    for (const item of Array.isArray(data) ? data : [data]) {
+      if (!this.alive) return;
+      const parsed = GuestMessageSchema.safeParse(item);
+      if (!parsed.success) {
+        const exit = item as { type?: unknown; code?: unknown } | null;
+        if (exit && exit.type === "exit") {
+          this.#died(`it called Deno.exit(${Number(exit.code) || 0})`);
+        } else {
+          this.#died(`it sent a malformed message (${parsed.error.issues[0]?.message})`);
+        }
+        return;
       }
-      return;
+      this.#handle(parsed.data);
     }
-    this.#handle(parsed.data);
   }
 
   #handle(message: GuestMessage) {
@@ -326,16 +430,24 @@ class Instance {
         const pending = this.#pending.get(message.id);
         if (!pending) return;
         this.#pending.delete(message.id);
-        clearTimeout(pending.timer);
+        if (!pending.ingest) {
+          const at = this.#order.indexOf(message.id);
+          if (at >= 0) this.#order.splice(at, 1);
+          if (at === 0) {
+            this.#measure();
+            this.#watch();
+          }
+        }
         if (message.type === "result") {
-          pending.resolve(
+          pending.job.resolve(
             message.payloadMeta === undefined
               ? { value: message.value }
               : { value: message.value, payloadMeta: message.payloadMeta },
           );
         } else {
-          pending.reject(errorFromWire(message.error, this.#spec.name));
+          pending.job.reject(errorFromWire(message.error, this.#spec.name));
         }
+        if (!pending.ingest) this.#events.settled();
         return;
       }
       case "put": {
@@ -343,11 +455,12 @@ class Instance {
         const ack = (error?: string) => {
           if (this.alive) this.#transport.send({ type: "put-ack", id: message.id, error });
         };
-        if (!pending?.onPut) {
+        const onPut = pending?.job.options.onPut;
+        if (!onPut) {
           ack("This call does not take items");
           return;
         }
-        pending.onPut(message.item).then(() => ack(), (err) => ack(messageOf(err)));
+        onPut(message.item).then(() => ack(), (err) => ack(messageOf(err)));
         return;
       }
       case "log":
@@ -359,25 +472,37 @@ class Instance {
     }
   }
 
-  /** The instance is gone (or must go): fail what it was doing and stop it. */
-  #died(reason: string) {
+  /**
+   * The instance is gone (or must go): the call it was running fails, the calls it had not
+   * started go back to the pool, and it is stopped.
+   */
+  #died(reason: string, runningSettled = false) {
     if (!this.alive) return;
     this.alive = false;
+    clearTimeout(this.#watchdog);
     this.#kill();
-    const error = () =>
+    this.#onLoad?.reject(
+      new PluginError(this.#spec.name, `Cannot load plugin "${this.#spec.name}": ${reason}`),
+    );
+    const crash = () =>
       new PluginCrashError(
         this.#spec.name,
         `Plugin "${this.#spec.name}" crashed: ${reason}; it will be restarted`,
       );
-    this.#onLoad?.reject(
-      new PluginError(this.#spec.name, `Cannot load plugin "${this.#spec.name}": ${reason}`),
-    );
+    const order = this.#order.splice(0);
+    const unstarted: Job[] = [];
+    for (const id of runningSettled ? order : order.slice(1)) {
+      const pending = this.#pending.get(id);
+      this.#pending.delete(id);
+      if (pending) unstarted.push(pending.job);
+    }
     for (const [id, pending] of this.#pending) {
       this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(error());
+      pending.job.reject(crash());
     }
     this.#onClosed?.();
+    if (unstarted.length > 0) this.#events.giveBack(unstarted);
+    else this.#events.settled();
   }
 
   #kill() {
@@ -393,12 +518,38 @@ interface TransportEvents {
 }
 
 interface Transport {
+  /** Queue a message; messages queued in the same turn of the event loop go as one batch. */
   send(message: HostMessage): void;
   kill(): void;
 }
 
+/** Collects messages and hands them over as one batch at the end of the current task. */
+class Outbox<T> {
+  #items: T[] = [];
+  #scheduled = false;
+  readonly #flush: (items: T[]) => void;
+
+  constructor(flush: (items: T[]) => void) {
+    this.#flush = flush;
+  }
+
+  push(item: T) {
+    this.#items.push(item);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // setImmediate, not setTimeout(0): Deno clamps a zero timeout to about 2 ms.
+    setImmediate(() => {
+      this.#scheduled = false;
+      const items = this.#items;
+      this.#items = [];
+      if (items.length > 0) this.#flush(items);
+    });
+  }
+}
+
 class WorkerTransport implements Transport {
   readonly #worker: Worker;
+  readonly #outbox = new Outbox<HostMessage>((batch) => this.#worker.postMessage(batch));
 
   constructor(spec: PluginSpec, permissions: Permissions, events: TransportEvents) {
     this.#worker = new Worker(new URL("./worker_guest.ts", import.meta.url), {
@@ -415,7 +566,7 @@ class WorkerTransport implements Transport {
   }
 
   send(message: HostMessage) {
-    this.#worker.postMessage(message);
+    this.#outbox.push(message);
   }
 
   kill() {
@@ -431,6 +582,9 @@ const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH", "NO_COLOR"];
 class ProcessTransport implements Transport {
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #outbox = new Outbox<HostMessage>((batch) => {
+    this.#stdin.write(frame(serialize(batch))).catch(() => {/* the exit is reported */});
+  });
   #stderrTail = "";
   #killed = false;
 
@@ -476,7 +630,7 @@ class ProcessTransport implements Transport {
   }
 
   send(message: HostMessage) {
-    this.#stdin.write(frame(serialize(message))).catch(() => {/* the exit is reported */});
+    this.#outbox.push(message);
   }
 
   kill() {

@@ -12,8 +12,10 @@ import type { GuestMessage } from "./protocol.ts";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const close = scope.close.bind(scope);
-const post = (message: GuestMessage | { type: "exit"; code: number }, transfer?: ArrayBuffer[]) =>
-  scope.postMessage(message, { transfer: transfer ?? [] });
+const post = (
+  message: GuestMessage[] | { type: "exit"; code: number },
+  transfer?: ArrayBuffer[],
+) => scope.postMessage(message, { transfer: transfer ?? [] });
 
 const exit = (code?: number): never => {
   post({ type: "exit", code: code ?? 0 });
@@ -28,7 +30,7 @@ Object.defineProperty(scope, "close", {
 });
 
 const port: GuestPort = {
-  send: (message, transfer) => post(message, transfer),
+  send: (messages, transfer) => post(messages, transfer),
   onMessage: (handler) => {
     scope.onmessage = (event: MessageEvent) => handler(event.data);
   },
