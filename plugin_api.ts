@@ -25,6 +25,7 @@ export type {
   PluginHandlers,
   ProviderItem,
   ProviderQueue,
+  ProviderReceipt,
   ResultsResult,
   WorkerResult,
 } from "./core/plugin.ts";
@@ -39,7 +40,7 @@ export {
   StoqResponse,
   WorkerResponse,
 } from "./core/response.ts";
-export { ScanError } from "./core/scan_error.ts";
+export { isScanErrorKind, SCAN_ERROR_KINDS, ScanError } from "./core/scan_error.ts";
 export type { ScanErrorKind } from "./core/scan_error.ts";
 export type { Logger } from "./core/log.ts";
 export { dumps } from "./core/dumps.ts";

@@ -20,6 +20,36 @@ export interface Limits {
   ratioThreshold: number;
 }
 
+/**
+ * The error kinds decompress reports (a subset of the core's documented `SCAN_ERROR_KINDS`), so
+ * consumers can count limit hits without parsing the text.
+ */
+export type ErrorKind =
+  | "max_member_size"
+  | "max_total_size"
+  | "max_members"
+  | "max_ratio"
+  | "overlapping_members"
+  | "corrupt"
+  | "encrypted"
+  | "unsupported";
+
+/** An error entry of the worker response. */
+export interface ErrorEntry {
+  /** The message, prefixed with the format. */
+  error: string;
+  /** What went wrong. */
+  kind: ErrorKind;
+}
+
+/** A limit a member breaks. */
+export interface Problem {
+  /** The message, without the format prefix. */
+  message: string;
+  /** Which limit. */
+  kind: ErrorKind;
+}
+
 /** One extracted member. */
 export interface Member {
   /** The member's path inside the archive. */
@@ -103,8 +133,8 @@ export class Sink {
     if (problem) {
       this.#refused = true;
       this.#chunks.length = 0;
-      this.#extraction.error(problem);
-      throw new LimitExceeded(problem);
+      this.#extraction.error(problem.message, problem.kind);
+      throw new LimitExceeded(problem.message);
     }
     this.#size = size;
     // Decoders reuse their buffers, so keep a copy unless the chunk is already exact.
@@ -124,6 +154,9 @@ export class Sink {
   }
 }
 
+/** Error entries listed per scanned payload before the rest are only counted. */
+export const MAX_ERRORS = 100;
+
 /** One archive's extraction: its format, members, errors and running totals. */
 export class Extraction {
   /** The archive format id, used as the prefix of error entries. */
@@ -131,13 +164,15 @@ export class Extraction {
   /** The members extracted so far. */
   readonly members: Member[] = [];
   /** Error entries for the worker response. */
-  readonly errors: string[] = [];
+  readonly errors: ErrorEntry[] = [];
   /** The password that opened encrypted members, if one did. */
   password: string | undefined;
   readonly #limits: Limits;
   #total = 0;
   #count = 0;
   #countRefused = false;
+  readonly #seen = new Set<string>();
+  #dropped = 0;
 
   constructor(format: string, limits: Limits) {
     this.format = format;
@@ -154,10 +189,24 @@ export class Extraction {
     return this.#limits.maximumTotalSize - this.#total;
   }
 
-  /** Record an error entry, prefixed with the format. */
-  error(message: string): void {
-    const entry = `${this.format}: ${message}`;
-    if (!this.errors.includes(entry)) this.errors.push(entry);
+  /**
+   * Record an error entry, prefixed with the format (kind `corrupt` unless said otherwise). A
+   * hostile archive can be made of thousands of broken members, so past `MAX_ERRORS` entries the
+   * rest are only counted, in one last entry.
+   */
+  error(message: string, kind: ErrorKind = "corrupt"): void {
+    const error = `${this.format}: ${message}`;
+    if (this.#seen.has(error)) return;
+    this.#seen.add(error);
+    if (this.errors.length < MAX_ERRORS) {
+      this.errors.push({ error, kind });
+      return;
+    }
+    this.#dropped++;
+    this.errors[MAX_ERRORS] = {
+      error: `${this.format}: ${this.#dropped} more error(s) not listed`,
+      kind: "corrupt",
+    };
   }
 
   /**
@@ -171,6 +220,7 @@ export class Extraction {
       if (!this.#countRefused) {
         this.error(
           `member count limit reached: members after ${this.#limits.maximumMembers} skipped (maximum_members = ${this.#limits.maximumMembers})`,
+          "max_members",
         );
         this.#countRefused = true;
       }
@@ -179,7 +229,7 @@ export class Extraction {
     if (declared !== undefined) {
       const problem = this.checkRunning({ path, size: declared, packed, before: true });
       if (problem) {
-        this.error(problem);
+        this.error(problem.message, problem.kind);
         return false;
       }
     }
@@ -187,30 +237,45 @@ export class Extraction {
   }
 
   /**
-   * The limit a member of `size` bytes breaks, as an error message, or undefined. `before` says
+   * The limit a member of `size` bytes breaks, as an error message and kind, or undefined. `before` says
    * the size is the declared one, checked before inflating, rather than the running output.
    */
   checkRunning(
     options: { path: string; size: number; packed?: number; declared?: number; before?: boolean },
-  ): string | undefined {
+  ): Problem | undefined {
     const { path, size, packed, declared } = options;
     const limits = this.#limits;
     const name = JSON.stringify(path);
     const passed = options.before ? `declared size ${size} passes` : "output passed";
     if (size > limits.maximumSize) {
-      return `member ${name} skipped: ${passed} ${limits.maximumSize} bytes (maximum_size = ${limits.maximumSize})`;
+      return {
+        message:
+          `member ${name} skipped: ${passed} ${limits.maximumSize} bytes (maximum_size = ${limits.maximumSize})`,
+        kind: "max_member_size",
+      };
     }
     if (size > this.remaining) {
-      return `member ${name} skipped: total extracted bytes would pass ${limits.maximumTotalSize} (maximum_total_size = ${limits.maximumTotalSize})`;
+      return {
+        message:
+          `member ${name} skipped: total extracted bytes would pass ${limits.maximumTotalSize} (maximum_total_size = ${limits.maximumTotalSize})`,
+        kind: "max_total_size",
+      };
     }
     if (
       packed !== undefined && size > limits.ratioThreshold &&
       size > Math.max(packed, 1) * limits.maximumRatio
     ) {
-      return `member ${name} skipped: compression ratio passed ${limits.maximumRatio} (${size} bytes from ${packed}; maximum_ratio = ${limits.maximumRatio})`;
+      return {
+        message:
+          `member ${name} skipped: compression ratio passed ${limits.maximumRatio} (${size} bytes from ${packed}; maximum_ratio = ${limits.maximumRatio})`,
+        kind: "max_ratio",
+      };
     }
     if (declared !== undefined && size > declared) {
-      return `member ${name} skipped: output passed its declared size ${declared}`;
+      return {
+        message: `member ${name} skipped: output passed its declared size ${declared}`,
+        kind: "corrupt",
+      };
     }
     return undefined;
   }

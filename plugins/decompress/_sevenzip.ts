@@ -78,7 +78,10 @@ export async function extractWith7z(
   }
   for (const problem of problems) extraction.error(problem);
   if (!listed) {
-    extraction.error("archive headers are encrypted and no password in the list opened them");
+    extraction.error(
+      "archive headers are encrypted and no password in the list opened them",
+      "encrypted",
+    );
     return;
   }
   const wanted = new Map<string, ListedMember>();
@@ -125,7 +128,7 @@ export async function extractWith7z(
       wanted.delete(path);
       const problem = extraction.checkRunning({ path, size: content.length });
       if (problem) {
-        extraction.error(problem);
+        extraction.error(problem.message, problem.kind);
         continue;
       }
       if (member.encrypted) extraction.password = password;
@@ -144,6 +147,7 @@ export async function extractWith7z(
           JSON.stringify(path)
         } is encrypted and no password in the list opened it (passwords)`
         : `member ${JSON.stringify(path)} could not be extracted`,
+      member.encrypted ? "encrypted" : "corrupt",
     );
   }
 }

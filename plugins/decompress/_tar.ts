@@ -30,7 +30,16 @@ export function extractTar(data: Uint8Array, extraction: Extraction): void {
     }
     const type = String.fromCharCode(header[156] || 0x30);
     let size = sizeField(header.subarray(124, 136));
-    if (pax.size !== undefined) size = Number(pax.size);
+    if (pax.size !== undefined) {
+      // A negative or non-numeric size would move the reader backwards or nowhere, forever.
+      if (!/^\d+$/.test(pax.size)) {
+        extraction.error(
+          `invalid pax size ${JSON.stringify(pax.size)} at offset ${pos}; stopped reading`,
+        );
+        return;
+      }
+      size = Number(pax.size);
+    }
     const start = pos + BLOCK;
     const end = start + size;
     pos = start + Math.ceil(size / BLOCK) * BLOCK;
@@ -44,7 +53,9 @@ export function extractTar(data: Uint8Array, extraction: Extraction): void {
       continue;
     }
     if (type === "x") {
-      pax = parsePax(body);
+      const parsed = parsePax(body);
+      if (parsed.error) extraction.error(`${parsed.error} at offset ${start}; header ignored`);
+      pax = parsed.records;
       continue;
     }
     if (type === "g") continue;
@@ -95,14 +106,27 @@ function cString(bytes: Uint8Array): string {
   return text.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
-function parsePax(body: Uint8Array): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.decode(body);
-  for (const line of lines.split("\n")) {
-    const match = /^\d+ ([^=]+)=(.*)$/s.exec(line);
-    if (match) out[match[1]] = match[2];
+/**
+ * Pax records, `"<length> <key>=<value>\n"` with the length counting the whole record. A record
+ * whose length is 0 or runs past the header, or that does not end with a newline, makes the whole
+ * header invalid (Python's tarfile looped forever on a length of 0: CVE-2019-20907).
+ */
+function parsePax(body: Uint8Array): { records: Record<string, string>; error?: string } {
+  const records: Record<string, string> = {};
+  for (let pos = 0; pos < body.length && body[pos] !== 0;) {
+    const space = body.indexOf(0x20, pos);
+    const digits = space < 0 ? "" : text.decode(body.subarray(pos, space));
+    const length = /^\d{1,9}$/.test(digits) ? Number(digits) : 0;
+    const end = pos + length;
+    if (length <= digits.length + 1 || end > body.length || body[end - 1] !== 0x0a) {
+      return { records: {}, error: `invalid pax record at byte ${pos} of the pax header` };
+    }
+    const record = text.decode(body.subarray(space + 1, end - 1));
+    const equals = record.indexOf("=");
+    if (equals > 0) records[record.slice(0, equals)] = record.slice(equals + 1);
+    pos = end;
   }
-  return out;
+  return { records };
 }
 
 /** Extract the members of an ar archive (and so a .deb's control and data tarballs). */

@@ -43,10 +43,39 @@ export async function extractZip(
     );
     entries = scanLocalHeaders(data, view);
   }
+  const overlapping = overlaps(entries.filter((entry) => !entry.path.endsWith("/")), view);
+  if (overlapping.size > 0) {
+    const first = JSON.stringify([...overlapping][0].path);
+    extraction.error(
+      `${overlapping.size} member(s) skipped (the first ${first}): their data overlaps another member's (an overlapping-entry zip bomb?)`,
+      "overlapping_members",
+    );
+  }
   for (const entry of entries) {
-    if (entry.path.endsWith("/")) continue;
+    if (entry.path.endsWith("/") || overlapping.has(entry)) continue;
     await extractEntry(data, view, { entry, extraction, passwords: options.passwords });
   }
+}
+
+/**
+ * The entries whose bytes (local header and data) overlap an earlier entry's: many entries sharing
+ * one compressed stream is David Fifield's zip bomb, whose output grows with the square of its size.
+ * Every such entry but the first is refused; entries whose header cannot be found are left to
+ * `extractEntry`, which reports them.
+ */
+function overlaps(entries: ZipEntry[], view: DataView): Set<ZipEntry> {
+  const spans = entries.flatMap((entry) => {
+    const start = entry.dataOffset ?? localDataOffset(view, entry.localOffset);
+    if (start === undefined) return [];
+    return [{ entry, from: entry.localOffset, to: Math.max(start + entry.packed, start) }];
+  }).sort((a, b) => a.from - b.from || a.to - b.to);
+  const refused = new Set<ZipEntry>();
+  let end = -1;
+  for (const span of spans) {
+    if (span.from < end) refused.add(span.entry);
+    else end = span.to;
+  }
+  return refused;
 }
 
 function readCentralDirectory(data: Uint8Array, view: DataView): ZipEntry[] {
@@ -186,7 +215,10 @@ async function extractEntry(
   }
   const method = entry.method === 99 && entry.aes ? entry.aes.method : entry.method;
   if (!(method in METHODS)) {
-    extraction.error(`member ${name} skipped: unsupported compression method ${method}`);
+    extraction.error(
+      `member ${name} skipped: unsupported compression method ${method}`,
+      "unsupported",
+    );
     return;
   }
   if (!extraction.admit({ path: entry.path, declared: entry.size, packed: entry.packed })) return;
@@ -225,6 +257,7 @@ async function extractEntry(
   }
   extraction.error(
     `member ${name} is encrypted and no password in the list opened it (passwords)`,
+    "encrypted",
   );
 }
 

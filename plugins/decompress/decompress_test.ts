@@ -177,8 +177,11 @@ Deno.test("scan() uses the mimetype worker's format hint when the magic says not
     log: undefined as never,
     stoqVersion: "0",
   });
-  const result = await handlers.scan!(payload, new Request()) as { errors: string[] };
-  assert.match(result.errors[0], /^tar: header checksum mismatch/);
+  const result = await handlers.scan!(payload, new Request()) as {
+    errors: { error: string; kind: string }[];
+  };
+  assert.match(result.errors[0].error, /^tar: header checksum mismatch/);
+  assert.equal(result.errors[0].kind, "corrupt");
 });
 
 Deno.test("scan() refuses a highly compressed member (10 MB of zeros) by its ratio", async () => {

@@ -72,7 +72,7 @@ export default definePlugin({
             shouldArchive: options.archive_extracted,
             dispatchTo: [...options.always_dispatch],
             extraData: {
-              filename: member.path.split("/").pop() || member.path,
+              filename: baseName(member.path),
               archive_path: archivePath ? `${archivePath}/${member.path}` : member.path,
               archive_format: format,
               ...member.extra,
@@ -133,6 +133,17 @@ function innerName(payload: Payload, format: Format): string {
     return filename;
   }
   return "data";
+}
+
+/**
+ * A member's base name for `extra_data.filename`: the last component of its path, with `/` and `\`
+ * as separators, never `.`, `..` or empty (`../../etc/passwd` → `passwd`, `..` → `data`), so a
+ * consumer that writes files by that name stays in its folder.
+ */
+function baseName(path: string): string {
+  const last = path.split(/[\\/]/).filter((part) => part !== "" && part !== "." && part !== "..")
+    .pop();
+  return last ?? "data";
 }
 
 /** The payload's own passwords (`extra_data.passwords`, stoQ's override) then the option's. */
