@@ -4,7 +4,7 @@
  * `kind`; malformed configuration and plugins give one clear message.
  */
 import assert from "node:assert/strict";
-import { Stoq, type StoqOptions } from "../mod.ts";
+import { Payload, Request, Stoq, type StoqOptions } from "../mod.ts";
 import { SCAN_ERROR_KINDS } from "../plugin_api.ts";
 import { type StoqResponseJson, StoqResponseJsonSchema } from "../core/schemas.ts";
 import * as samples from "./_samples.ts";
@@ -178,6 +178,27 @@ Deno.test("members named ../ or / never make the filedir archiver write outside 
     } finally {
       await Deno.remove(outside, { recursive: true });
     }
+  }
+});
+
+Deno.test("a payload id naming another folder makes the filedir archiver fail, not escape", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "stoq_outside_" });
+  try {
+    await withStoq({
+      destArchivers: ["filedir"],
+      alwaysDispatch: [],
+      pluginOpts: { filedir: { archive_dir: `${outside}/archive`, use_sha: false } },
+    }, async (stoq) => {
+      const payload = new Payload("evil", { payloadId: "../../escaped" });
+      const response = await stoq.scanRequest(new Request({ payloads: [payload] }));
+      const json = StoqResponseJsonSchema.parse(JSON.parse(JSON.stringify(response)));
+      assert.deepEqual(json.errors.map((e) => [e.plugin_name, e.kind]), [["filedir", "archiver"]]);
+      assert.match(json.errors[0].error, /Refusing to write .*escaped.*: it is outside/);
+    });
+    assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["archive"]);
+    assert.deepEqual([...Deno.readDirSync(`${outside}/archive`)], []);
+  } finally {
+    await Deno.remove(outside, { recursive: true });
   }
 });
 

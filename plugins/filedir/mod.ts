@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep as SEPARATOR } from "node:path";
 import { z } from "zod";
 import { definePlugin, dumps, type ProviderQueue } from "../../plugin_api.ts";
 import { strftime } from "./_strftime.ts";
@@ -50,7 +50,8 @@ export default definePlugin({
         if (options.date_mode) dir = join(dir, strftime(options.date_format, new Date()));
         await Deno.mkdir(dir, { recursive: true });
         const text = `${dumps(response, { compactly: options.compactly })}\n`;
-        await writeAtomically(join(dir, response.scanId), new TextEncoder().encode(text));
+        const path = within(required("results_dir"), join(dir, response.scanId));
+        await writeAtomically(path, new TextEncoder().encode(text));
       },
 
       archive: async function filedirArchive(payload) {
@@ -63,7 +64,7 @@ export default definePlugin({
           dir = join(dir, strftime(options.date_format, new Date()));
         }
         await Deno.mkdir(dir, { recursive: true });
-        const path = join(dir, name);
+        const path = within(required("archive_dir"), join(dir, name));
         if (!(await exists(path))) await writeAtomically(path, payload.content);
         return { results: { path } };
       },
@@ -111,6 +112,18 @@ async function exists(path: string): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
+}
+
+/**
+ * `path` if it is inside `root`, else an error: names come from payload ids and scan ids, which a
+ * provider or an archive can choose, and must never lead the archiver out of its folder.
+ */
+function within(root: string, path: string): string {
+  const full = resolve(path);
+  if (full.startsWith(`${resolve(root)}${SEPARATOR}`)) return full;
+  throw new Error(
+    `Refusing to write ${JSON.stringify(full)}: it is outside ${JSON.stringify(root)}`,
+  );
 }
 
 /** Write to a temporary file beside `path`, then rename it: readers never see half a file. */
