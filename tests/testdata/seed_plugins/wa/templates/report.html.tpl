@@ -1,0 +1,1 @@
+<li>wa on {{ payload.payload_meta.extra_data.filename }}</li>
