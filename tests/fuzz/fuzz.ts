@@ -7,7 +7,8 @@
  * `crash`, `invalid_response`) are reported as findings.
  *
  * ```sh
- * deno run -A --no-remote --cached-only tests/fuzz/fuzz.ts --seed 1 --count 2000 [--dir DIR ...]
+ * deno run -A --no-remote --cached-only tests/fuzz/fuzz.ts --seed 1 --count 2000 \
+ *   [--dir DIR ...] [--max-seed-size BYTES] [--save DIR] [--verbose]
  * ```
  *
  * @module
@@ -170,6 +171,8 @@ export async function fuzz(options: {
   /** Stop starting new inputs after this long. */
   budgetMs?: number;
   onProgress?: (done: number) => void;
+  /** Called before each scan (to find an input that hangs). */
+  onInput?: (index: number, seed: string, input: Uint8Array) => void;
 }): Promise<FuzzReport> {
   const random = prng(options.seed);
   const names = [...options.seeds.keys()];
@@ -200,6 +203,7 @@ export async function fuzz(options: {
       const seed = names[pick];
       report.inputs++;
       report.bytes += input.length;
+      options.onInput?.(index, seed, input);
       let json: unknown;
       try {
         const response = await stoq.scan(input, { payloadMeta: { extraData: { filename: seed } } });
@@ -276,7 +280,7 @@ if (import.meta.main) {
   const count = Number(value("--count", "1000"));
   const seeds = defaultSeeds();
   args.forEach((arg, i) => {
-    if (arg === "--dir") addFiles(seeds, args[i + 1], 2_000_000);
+    if (arg === "--dir") addFiles(seeds, args[i + 1], Number(value("--max-seed-size", "100000")));
   });
   const save = value("--save", "");
   const report = await fuzz({
@@ -286,6 +290,9 @@ if (import.meta.main) {
     onProgress: (done) => {
       if (done % 100 === 0) console.error(`${done}/${count}`);
     },
+    onInput: args.includes("--verbose")
+      ? (index, name, input) => console.error(`#${index} ${name} ${input.length} bytes`)
+      : undefined,
   });
   if (save) {
     await Deno.mkdir(save, { recursive: true });
