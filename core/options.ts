@@ -35,6 +35,8 @@ export const CORE_OPTION_KEYS: ReadonlySet<string> = new Set([
   "min_stoq_version",
   "max_stoq_version",
   "timeout",
+  "max_tlp",
+  "heartbeat_interval",
   "isolation",
   "concurrency",
   "memory_limit",

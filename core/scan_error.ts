@@ -22,6 +22,7 @@ import type { ScanErrorJson } from "./schemas.ts";
  * | `required_workers_unmet` | a worker never ran because its required workers did not |
  * | `max_recursion` | a payload came out of the final round (`max_recursion`), or a worker was left for after it |
  * | `max_payload_size` | a payload larger than `max_payload_size` was not scanned |
+ * | `tlp` | a plugin did not see a payload (or response) above its `max_tlp` |
  * | `timeout` | a plugin call passed its `timeout` |
  * | `crash` | a plugin's instance died (exit, heap, uncaught error outside a call) |
  * | `max_member_size` | an archive member passed a size limit (decompress `maximum_size`) |
@@ -47,6 +48,7 @@ export const SCAN_ERROR_KINDS = [
   "required_workers_unmet",
   "max_recursion",
   "max_payload_size",
+  "tlp",
   "timeout",
   "crash",
   "max_member_size",

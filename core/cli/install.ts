@@ -12,7 +12,8 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join, relative, resolve } from "node:path";
-import { parseIni } from "../config.ts";
+import { fileURLToPath } from "node:url";
+import { type IniFile, parseIni } from "../config.ts";
 import { StoqError } from "../errors.ts";
 import { manifestAt, type PluginEntry, readManifest } from "../registry.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -31,7 +32,11 @@ export async function installCommand(args: ParsedArgs, output: Output): Promise<
   }
   const home = Deno.env.get("STOQ_HOME") ?? join(Deno.env.get("HOME") ?? ".", ".stoq");
   const installDir = resolve(args.values.installDir ?? join(home, "plugins"));
-  const installed = await installPlugin(source, installDir, { upgrade: args.flags.has("upgrade") });
+  const { loadCliConfig } = await import("./setup.ts");
+  const installed = await installPlugin(source, installDir, {
+    upgrade: args.flags.has("upgrade"),
+    config: loadCliConfig(args).ini,
+  });
   output.out(`Successfully installed ${source} into ${installed}`);
   return 0;
 }
@@ -42,6 +47,13 @@ export interface InstallOptions {
   upgrade?: boolean;
   /** Fetch remote files with this (default: `fetch`). */
   fetch?: typeof fetch;
+  /**
+   * Load the plugin in the sandbox before finishing (default true), with this stoq.cfg's grants
+   * (`allow_*`, `isolation`) for it.
+   */
+  verify?: boolean;
+  /** The operator's stoq.cfg, for the verification load. */
+  config?: IniFile;
 }
 
 /**
@@ -74,21 +86,23 @@ export async function installPlugin(
   }
   const target = join(installDir, name);
   await Deno.mkdir(installDir, { recursive: true });
-  if (await exists(target)) {
-    if (!options.upgrade) {
-      throw new StoqError(
-        `Cannot install "${source}": ${target} already exists (use --upgrade to replace it)`,
-      );
-    }
-    await Deno.remove(target, { recursive: true });
+  const upgrading = await exists(target);
+  if (upgrading && !options.upgrade) {
+    throw new StoqError(
+      `Cannot install "${source}": ${target} already exists (use --upgrade to replace it)`,
+    );
   }
-  // Write into a temporary folder and rename, so a failed install leaves nothing half-written.
+  checkNpmImports(source, files);
+  // Write into a temporary folder, load it from there, then rename: a failed install leaves
+  // nothing half-written, and an upgrade that does not load leaves the old version in place.
   const staging = await Deno.makeTempDir({ dir: installDir, prefix: `.${name}-` });
   try {
     for (const [path, bytes] of files) {
       await Deno.mkdir(dirname(join(staging, path)), { recursive: true });
       await Deno.writeFile(join(staging, path), bytes);
     }
+    if (options.verify !== false) await verifyLoad(source, staging, options.config);
+    if (upgrading) await Deno.remove(target, { recursive: true });
     await Deno.rename(staging, target);
   } catch (err) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
@@ -97,6 +111,86 @@ export async function installPlugin(
   // Check what was written is a plugin stoq can discover.
   readManifest(join(target, `${name}.stoq`));
   return target;
+}
+
+const STOQ_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * Every `npm:` import and bare specifier of the plugin's modules must resolve from stoq's own
+ * deno.json and deno.lock: scans run with `--cached-only`, so nothing is fetched then.
+ */
+function checkNpmImports(source: string, files: Map<string, Uint8Array>) {
+  const config = JSON.parse(Deno.readTextFileSync(join(STOQ_ROOT, "deno.json")));
+  const imports: Record<string, string> = config.imports ?? {};
+  let locked: Set<string>;
+  try {
+    const lock = JSON.parse(Deno.readTextFileSync(join(STOQ_ROOT, "deno.lock")));
+    locked = new Set(Object.keys(lock.npm ?? {}).map((key) => key.replace(/(.)@.*$/, "$1")));
+  } catch {
+    locked = new Set();
+  }
+  const missing: string[] = [];
+  for (const [path, bytes] of files) {
+    if (!/\.(ts|js|mjs)$/.test(path)) continue;
+    rewriteImports(new TextDecoder().decode(bytes), new URL(`file:///${path}`), (specifier) => {
+      if (specifier.startsWith("npm:")) {
+        const pkg = specifier.slice(4).replace(/^(@[^/]+\/[^@/]+|[^@/]+).*$/, "$1");
+        if (!locked.has(pkg)) missing.push(`"${specifier}" (${path})`);
+      } else if (
+        !/^(\.|\/|node:|file:|https?:)/.test(specifier) &&
+        !(specifier in imports) &&
+        !Object.keys(imports).some((key) => key.endsWith("/") && specifier.startsWith(key))
+      ) {
+        missing.push(`"${specifier}" (${path}), which is not in stoq's deno.json "imports"`);
+      }
+      return specifier;
+    });
+  }
+  if (missing.length > 0) {
+    const npm = missing.map((m) => /^"npm:([^"]+)"/.exec(m)?.[1]).filter(Boolean);
+    throw new StoqError(
+      `Cannot install "${source}": it imports ${missing.join(", ")}, which stoq does not have. ` +
+        `Add ${npm.length > 0 ? npm.map((p) => `npm:${p}`).join(" ") : "the package"} to stoq ` +
+        `(in ${STOQ_ROOT}: \`deno add ${
+          npm.length > 0 ? npm.map((p) => `npm:${p}`).join(" ") : "npm:<package>"
+        }\`, or \`deno install --entrypoint <the plugin's module>\` to pin what it imports), ` +
+        `then install it again`,
+    );
+  }
+}
+
+/** Load the staged plugin in the sandbox, as a scan would, and stop it. */
+async function verifyLoad(source: string, staging: string, config: IniFile | undefined) {
+  const { Stoq } = await import("../stoq.ts");
+  const stoq = await Stoq.create({
+    baseDir: STOQ_ROOT,
+    config: config ?? parseIni("", { file: "(none)" }),
+    pluginDirList: [],
+    logSinks: [],
+    // Only the plugin being installed is loaded, whatever stoq.cfg's roles say.
+    providers: [],
+    sourceArchivers: [],
+    destArchivers: [],
+    connectors: [],
+    dispatchers: [],
+    deepDispatchers: [],
+    decorators: [],
+    alwaysDispatch: [],
+  });
+  try {
+    await stoq.loadPlugin(staging);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new StoqError(
+      `Cannot install "${source}": it does not load in the sandbox: ${message}` +
+        (/npm:|node_modules|not a dependency|cached/i.test(message)
+          ? " (an npm package it imports may be missing from stoq: add it with `deno add npm:<package>`)"
+          : ""),
+      { cause: err },
+    );
+  } finally {
+    await stoq.close();
+  }
 }
 
 async function copyLocal(entry: PluginEntry, files: Map<string, Uint8Array>) {

@@ -15,6 +15,7 @@ export async function runCommand(args: ParsedArgs, _output: Output): Promise<num
     await stoq.run({
       requestMeta: requestMetaOf(args),
       addStartDispatch: args.lists.startDispatch,
+      addStartDeepDispatch: args.lists.startDeepDispatch,
     });
     return 0;
   } finally {

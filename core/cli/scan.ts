@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { dumps } from "../dumps.ts";
 import { StoqError } from "../errors.ts";
 import { RequestMeta } from "../request.ts";
@@ -12,7 +12,9 @@ import { Stoq } from "../stoq.ts";
 import type { ParsedArgs } from "./args.ts";
 import { loadCliConfig, requestMetaOf, stoqOptions } from "./setup.ts";
 import { Progress, type ProgressSink, stderrProgressSink } from "./progress.ts";
-import { formatText } from "./text_format.ts";
+import { formatText as formatTree } from "./text_format.ts";
+import type { StoqResponseJson } from "../schemas.ts";
+import { TemplateRenderer } from "../templates.ts";
 
 /** Where the command writes. */
 export interface Output {
@@ -44,12 +46,21 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
   try {
     const requestMeta = requestMetaOf(args);
     const print = stoq.roles.connectors.size === 0;
-    const text = args.values.format === "text";
+    const renderer = args.values.template === undefined ? undefined : new TemplateRenderer(
+      args.values.template,
+      new Map(
+        Object.entries(stoq.listPlugins()).map(([name, p]) => [name, dirname(p.manifest)]),
+      ),
+    );
+    const text = args.values.format === "text" || renderer !== undefined;
+    const formatText = (json: StoqResponseJson) =>
+      renderer ? renderer.render(json).trimEnd() : formatTree(json);
     const scanOne = async (content: Uint8Array, filename: string | null) => {
       const response = await stoq.scan(content, {
         payloadMeta: { extraData: { filename } },
         requestMeta: RequestMeta.fromJSON(structuredClone(requestMeta.toJSON())),
         addStartDispatch: args.lists.startDispatch,
+        addStartDeepDispatch: args.lists.startDeepDispatch,
       });
       return response;
     };

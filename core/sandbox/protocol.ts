@@ -46,6 +46,7 @@ export const ProviderReceiptSchema = z.object({
 export const CallSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("scan"), request: RequestWireSchema }),
   z.object({ method: z.literal("getDispatches"), request: RequestWireSchema }),
+  z.object({ method: z.literal("getDeepDispatches"), request: RequestWireSchema }),
   z.object({ method: z.literal("archive"), request: RequestWireSchema }),
   z.object({
     method: z.literal("get"),
@@ -56,6 +57,7 @@ export const CallSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("ingest") }),
   z.object({ method: z.literal("ack"), receipt: ProviderReceiptSchema }),
   z.object({ method: z.literal("nack"), receipt: ProviderReceiptSchema }),
+  z.object({ method: z.literal("heartbeat") }),
 ]);
 /** One call to a plugin. */
 export type Call = z.infer<typeof CallSchema>;

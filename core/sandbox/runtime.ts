@@ -103,10 +103,14 @@ export class PluginRuntime {
     switch (call.method) {
       case "scan":
       case "getDispatches":
+      case "getDeepDispatches":
       case "archive": {
         const { request, payload } = requestFromWire(call.request);
         const before = JSON.stringify(payload.payloadMeta);
-        const handler = this.#handler(call.method);
+        // A deep dispatcher without its own handler is called as a dispatcher.
+        const handler = call.method === "getDeepDispatches"
+          ? this.#handler(handlers.getDeepDispatches ? "getDeepDispatches" : "getDispatches")
+          : this.#handler(call.method);
         const value = await handler.call(handlers, payload, request);
         const after = JSON.stringify(payload.payloadMeta);
         return before === after ? { value } : { value, payloadMeta: payload.payloadMeta.toJSON() };
@@ -135,6 +139,11 @@ export class PluginRuntime {
         // Optional handlers: a provider without them has nothing to acknowledge.
         const handler = handlers[call.method];
         if (typeof handler === "function") await handler.call(handlers, call.receipt);
+        return { value: null };
+      }
+      case "heartbeat": {
+        // Optional: `heartbeat_interval` without a handler has nothing to run.
+        await handlers.heartbeat?.();
         return { value: null };
       }
     }

@@ -126,6 +126,19 @@ class Pool implements PluginHost {
       }
       return await instance.ingest(call, options);
     }
+    if (call.method === "heartbeat") {
+      // Each instance holds its own state (e.g. its own buffer to flush): every live one beats,
+      // after the calls already sent to it.
+      const beats = this.#alive().map((instance) =>
+        new Promise<CallResult>((resolve, reject) => {
+          instance.submit({ call, options, resolve, reject, retried: true });
+        })
+      );
+      const settled = await Promise.allSettled(beats);
+      const failed = settled.find((s) => s.status === "rejected");
+      if (failed) throw failed.reason;
+      return { value: null };
+    }
     return await new Promise<CallResult>((resolve, reject) => {
       this.#queue.push({ call, options, resolve, reject, retried: false });
       this.#pump();
