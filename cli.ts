@@ -43,6 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import("./core/cli/list.ts")).listCommand(args, output);
       case "install":
         return await (await import("./core/cli/install.ts")).installCommand(args, output);
+      case "submit":
+        return await (await import("./core/cli/submit.ts")).submitCommand(args, output);
     }
   } catch (err) {
     if (err instanceof UsageError) {

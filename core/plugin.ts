@@ -118,10 +118,35 @@ export interface ProviderQueue {
   put(item: ProviderItem): Promise<void>;
 }
 
+/**
+ * What the core tells a provider about an item it put, once that item is finished (`ack`/`nack`).
+ * A provider recognises its item by `requestMeta` (for a `Request`, exactly the meta it put).
+ */
+export interface ProviderReceipt {
+  /** The item's request meta (stoQ's JSON shape): what the provider put, for a `Request`. */
+  requestMeta: Record<string, unknown> | null;
+  /** The scan id of each response made from the item (one, except for archiver tasks). */
+  scanIds: string[];
+  /** The error entries of those responses (stoQ's JSON shape). */
+  errors: Record<string, unknown>[];
+  /** `nack` only: why the item is not done (a connector failed, or it could not be scanned). */
+  error?: string;
+}
+
 /** The handlers a plugin implements; which ones it has decides its kinds. */
 export interface PluginHandlers {
   /** Provider: put payloads, requests or archiver tasks on the queue; return when done. */
   ingest?(queue: ProviderQueue): Promise<void>;
+  /**
+   * Provider, optional: an item this provider put was scanned and every connector saved its
+   * response. Never called when a connector failed. A queue-backed provider acknowledges here.
+   */
+  ack?(receipt: ProviderReceipt): void | Promise<void>;
+  /**
+   * Provider, optional: an item this provider put was not finished (a connector failed to save its
+   * response, or it could not be scanned); `receipt.error` says why. It is not acknowledged.
+   */
+  nack?(receipt: ProviderReceipt): void | Promise<void>;
   /** Worker: scan one payload. */
   scan?(payload: Payload, request: Request): WorkerResult | Promise<WorkerResult>;
   /** Dispatcher: name the workers a payload should go to. */

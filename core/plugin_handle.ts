@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import { PluginError } from "./errors.ts";
 import { ExtractedPayload, Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
-import type { Kind } from "./plugin.ts";
+import type { Kind, ProviderReceipt } from "./plugin.ts";
 import type { PluginDoc, PluginEntry } from "./registry.ts";
 import type { Request } from "./request.ts";
 import { ArchiverResponse, type StoqResponse } from "./response.ts";
@@ -159,6 +159,16 @@ export class PluginHandle {
   /** Provider: run `ingest`, handing each item to `onPut` (the provider waits for it). */
   async ingest(onPut: (item: ProviderItemWire) => Promise<void>): Promise<void> {
     await this.#host.call({ method: "ingest" }, { onPut });
+  }
+
+  /** Provider: every connector saved the response of an item this provider put. */
+  async ack(receipt: ProviderReceipt): Promise<void> {
+    await this.#call({ method: "ack", receipt });
+  }
+
+  /** Provider: an item this provider put was not finished; `receipt.error` says why. */
+  async nack(receipt: ProviderReceipt): Promise<void> {
+    await this.#call({ method: "nack", receipt });
   }
 
   /** Stop the plugin. */

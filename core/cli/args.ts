@@ -29,7 +29,7 @@ export interface OptionSpec {
 }
 
 /** The subcommands. */
-export const COMMANDS = ["scan", "run", "list", "install"] as const;
+export const COMMANDS = ["scan", "run", "list", "install", "submit"] as const;
 /** A subcommand. */
 export type Command = typeof COMMANDS[number];
 
@@ -132,7 +132,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     arity: "value",
     metavar: "TEXT",
     help: "the request's source (request_meta.source)",
-    commands: SCAN_RUN,
+    commands: [...SCAN_RUN, "submit"],
   },
   {
     key: "requestExtra",
@@ -140,7 +140,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     arity: "list",
     metavar: "KEY=VALUE",
     help: "add to request_meta.extra_data",
-    commands: SCAN_RUN,
+    commands: [...SCAN_RUN, "submit"],
   },
   {
     key: "format",
@@ -192,12 +192,59 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ["install"],
   },
   {
+    key: "to",
+    long: "to",
+    arity: "value",
+    metavar: "URL",
+    help: "the Redis server: redis://[user:password@]host:port[/db]",
+    commands: ["submit"],
+  },
+  {
+    key: "stream",
+    long: "stream",
+    arity: "value",
+    metavar: "NAME",
+    help: "the work stream (default stoq; the redis plugin's stream option)",
+    commands: ["submit"],
+  },
+  {
+    key: "prefix",
+    long: "prefix",
+    arity: "value",
+    metavar: "TEXT",
+    help: "prefix of payload and result keys (default stoq:; the plugin's prefix option)",
+    commands: ["submit"],
+  },
+  {
+    key: "payloadTtl",
+    long: "payload-ttl",
+    arity: "value",
+    metavar: "SECONDS",
+    help: "keep the stored bytes this long (default 604800, a week; 0: forever)",
+    commands: ["submit"],
+  },
+  {
+    key: "wait",
+    long: "wait",
+    arity: "flag",
+    help: "wait for each response and print it (one JSON line per file, in order)",
+    commands: ["submit"],
+  },
+  {
+    key: "waitTimeout",
+    long: "wait-timeout",
+    arity: "value",
+    metavar: "SECONDS",
+    help: "with --wait, give up after this long (default: wait for ever)",
+    commands: ["submit"],
+  },
+  {
     key: "help",
     short: "h",
     long: "help",
     arity: "flag",
     help: "show this help",
-    commands: [...ALL, "install"],
+    commands: [...ALL, "install", "submit"],
   },
 ];
 
@@ -368,6 +415,8 @@ export function helpText(command?: Command): string {
       "  run                  take payloads from providers until they are done",
       "  list                 list the plugins found in the plugin directories",
       "  install PLUGIN       install a plugin from a folder or URL, pinned (never fetched at scan time)",
+      "  submit FILE... --to redis://HOST:PORT",
+      "                       queue files for `stoq run -P redis` consumers (see the redis plugin)",
       "",
       "Run `stoq <command> --help` for a command's options.",
     );
@@ -378,6 +427,7 @@ export function helpText(command?: Command): string {
     run: "stoq run -P NAME... [options]",
     list: "stoq list [options]",
     install: "stoq install PLUGIN [--install_dir DIR] [--upgrade]",
+    submit: "stoq submit FILE|DIR... --to redis://HOST:PORT [--wait] [options]",
   }[command];
   lines.push(`Usage: ${usage}`, "", "Options:");
   const rows = OPTIONS.filter((o) => o.commands.includes(command)).map((o) => {
