@@ -37,7 +37,7 @@ export type Kind = typeof KINDS[number];
 export const KIND_METHODS: Readonly<Record<Kind, readonly (keyof PluginHandlers)[]>> = {
   provider: ["ingest"],
   worker: ["scan"],
-  dispatcher: ["getDispatches"],
+  dispatcher: ["getDispatches", "getDeepDispatches"],
   archiver: ["archive", "get"],
   connector: ["save"],
   decorator: ["decorate"],
@@ -154,6 +154,14 @@ export interface PluginHandlers {
     payload: Payload,
     request: Request,
   ): DispatcherResult | Promise<DispatcherResult>;
+  /**
+   * Deep dispatcher, optional: called instead of `getDispatches` when the plugin is one of the
+   * `deep_dispatchers`, after a pass of workers; `payload.results.workers` holds their results.
+   */
+  getDeepDispatches?(
+    payload: Payload,
+    request: Request,
+  ): DispatcherResult | Promise<DispatcherResult>;
   /** Dest archiver: store a payload; the results are the task `get()` takes back. */
   archive?(payload: Payload, request: Request): ResultsResult | Promise<ResultsResult>;
   /** Source archiver: fetch the payload a task describes. */
@@ -162,6 +170,13 @@ export interface PluginHandlers {
   save?(response: StoqResponse): void | Promise<void>;
   /** Decorator: add results about the whole response. */
   decorate?(response: StoqResponse): ResultsResult | Promise<ResultsResult>;
+  /**
+   * Periodic housekeeping, e.g. flushing a connector's buffered writes. Called every
+   * `heartbeat_interval` seconds (a core option, usually set in the manifest's `[options]`) as an
+   * ordinary call with the plugin's `timeout`, on every running instance, once more when `run()`
+   * ends, and a final time before `close`. Without `heartbeat_interval` it is never called.
+   */
+  heartbeat?(): void | Promise<void>;
   /** Called once when stoq shuts down. */
   close?(): void | Promise<void>;
 }

@@ -6,6 +6,7 @@
  */
 import type { z } from "zod";
 import { PluginError } from "./errors.ts";
+import type { Logger } from "./log.ts";
 import { ExtractedPayload, Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
 import type { Kind, ProviderReceipt } from "./plugin.ts";
 import type { PluginDoc, PluginEntry } from "./registry.ts";
@@ -63,6 +64,12 @@ export interface PluginHandleInit {
   requiredWorkers?: Iterable<string>;
   /** Timeout of scan, dispatch, archive, get, decorate and save calls, in milliseconds. */
   timeoutMs?: number;
+  /** The highest TLP level (`TLP_LEVELS`) of payload the plugin may see (`max_tlp`); none: any. */
+  maxTlp?: number;
+  /** Call the plugin's `heartbeat` handler this often, in milliseconds (`heartbeat_interval`). */
+  heartbeatMs?: number;
+  /** Where a failed heartbeat is logged. */
+  log?: Logger;
 }
 
 /** A loaded plugin. One handle serves every role the plugin is configured in. */
@@ -79,7 +86,15 @@ export class PluginHandle {
   requiredWorkers: Set<string>;
   /** Timeout of each call in milliseconds (none when undefined). */
   timeoutMs: number | undefined;
+  /** The highest TLP level of payload the plugin may see (none when undefined). */
+  readonly maxTlp: number | undefined;
+  /** How often its heartbeat runs, in milliseconds (none when undefined). */
+  readonly heartbeatMs: number | undefined;
   readonly #host: PluginHost;
+  readonly #log: Logger | undefined;
+  #timer?: ReturnType<typeof setInterval>;
+  /** The heartbeat call running, if one is. */
+  #beating?: Promise<void>;
 
   /**
    * @example
@@ -95,7 +110,42 @@ export class PluginHandle {
     this.kinds = host.kinds;
     this.requiredWorkers = new Set(init.requiredWorkers ?? []);
     this.timeoutMs = init.timeoutMs;
+    this.maxTlp = init.maxTlp;
+    this.heartbeatMs = init.heartbeatMs;
     this.#host = host;
+    this.#log = init.log;
+    if (this.heartbeatMs) {
+      const timer = setInterval(() => {
+        if (!this.#beating) void this.beat();
+      }, this.heartbeatMs);
+      // A heartbeat never keeps the process alive on its own.
+      Deno.unrefTimer(timer);
+      this.#timer = timer;
+    }
+  }
+
+  /**
+   * Run the plugin's `heartbeat` handler now, on every running instance (a plugin with
+   * `heartbeat_interval` only; others return at once). Failures are logged, never thrown: a
+   * heartbeat is the plugin's own housekeeping.
+   */
+  async beat(): Promise<void> {
+    if (!this.heartbeatMs) return;
+    while (this.#beating) await this.#beating;
+    this.#beating = (async () => {
+      try {
+        await this.#call({ method: "heartbeat" });
+      } catch (err) {
+        this.#log?.error(
+          `Heartbeat of plugin "${this.name}" failed: ${err instanceof Error ? err.message : err}`,
+        );
+      }
+    })();
+    try {
+      await this.#beating;
+    } finally {
+      this.#beating = undefined;
+    }
   }
 
   /** True when the plugin implements that kind. */
@@ -118,11 +168,19 @@ export class PluginHandle {
     };
   }
 
-  /** Dispatcher: name the workers a payload goes to. */
-  async getDispatches(payload: Payload, request: Request): Promise<DispatchOutcome | null> {
-    const value = await this.#callOn("getDispatches", payload, request);
+  /**
+   * Dispatcher: name the workers a payload goes to. With `deep`, as a deep dispatcher: the
+   * plugin's `getDeepDispatches` handler, or `getDispatches` when it has none.
+   */
+  async getDispatches(
+    payload: Payload,
+    request: Request,
+    options: { deep?: boolean } = {},
+  ): Promise<DispatchOutcome | null> {
+    const method = options.deep ? "getDeepDispatches" : "getDispatches";
+    const value = await this.#callOn(method, payload, request);
     if (value == null) return null;
-    const parsed = this.#parse("getDispatches", DispatcherResponseSchema, value);
+    const parsed = this.#parse(method, DispatcherResponseSchema, value);
     return {
       pluginNames: parsed.pluginNames ?? [],
       meta: parsed.meta ?? null,
@@ -171,13 +229,18 @@ export class PluginHandle {
     await this.#call({ method: "nack", receipt });
   }
 
-  /** Stop the plugin. */
+  /** Stop the plugin: its heartbeat runs a final time (if it has one), then it closes. */
   async shutdown(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      await this.beat();
+    }
     await this.#host.shutdown();
   }
 
   async #callOn(
-    method: "scan" | "getDispatches" | "archive",
+    method: "scan" | "getDispatches" | "getDeepDispatches" | "archive",
     payload: Payload,
     request: Request,
   ): Promise<unknown> {

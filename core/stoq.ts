@@ -71,6 +71,13 @@ export interface StoqOptions {
   connectors?: string[];
   /** Dispatchers, run on every payload every round. */
   dispatchers?: string[];
+  /**
+   * Deep dispatchers: run on a payload after a pass of workers, seeing their results, and may send
+   * it to more workers (see README "Deep dispatchers").
+   */
+  deepDispatchers?: string[];
+  /** Deep dispatch passes per payload per round (default 1). */
+  maxDispatchPasses?: number;
   /** Decorators, run on each response. */
   decorators?: string[];
   /** Workers every payload goes to. */
@@ -100,6 +107,8 @@ export interface ScanOptions {
   requestMeta?: RequestMeta;
   /** Workers the initial payload goes to in the first round. */
   addStartDispatch?: string[];
+  /** Workers the initial payload goes to in the first deep dispatch pass. */
+  addStartDeepDispatch?: string[];
   /** `"COUNT/SECONDS"`: at most COUNT scans per SECONDS from this instance. */
   ratelimit?: string;
 }
@@ -110,6 +119,16 @@ export interface RunOptions {
   requestMeta?: RequestMeta;
   /** Workers each request's initial payloads go to in the first round. */
   addStartDispatch?: string[];
+  /** Workers each request's initial payloads go to in the first deep dispatch pass. */
+  addStartDeepDispatch?: string[];
+}
+
+/** Options of `scanRequest()` and `scanPayload()`. */
+export interface ScanRequestOptions {
+  /** Workers the initial payloads go to in the first round. */
+  addStartDispatch?: string[];
+  /** Workers the initial payloads go to in the first deep dispatch pass. */
+  addStartDeepDispatch?: string[];
 }
 
 /** What `listPlugins()` reports of each discovered plugin. */
@@ -137,7 +156,9 @@ type RoleName =
   | "destArchivers"
   | "connectors"
   | "dispatchers"
+  | "deepDispatchers"
   | "decorators";
+type V3RoleName = Exclude<RoleName, "deepDispatchers">;
 
 const ROLE_KINDS: Record<RoleName, Kind> = {
   providers: "provider",
@@ -145,6 +166,7 @@ const ROLE_KINDS: Record<RoleName, Kind> = {
   destArchivers: "archiver",
   connectors: "connector",
   dispatchers: "dispatcher",
+  deepDispatchers: "dispatcher",
   decorators: "decorator",
 };
 const ROLE_KEYS: Record<RoleName, string> = {
@@ -153,6 +175,7 @@ const ROLE_KEYS: Record<RoleName, string> = {
   destArchivers: "dest_archivers",
   connectors: "connectors",
   dispatchers: "dispatchers",
+  deepDispatchers: "deep_dispatchers",
   decorators: "decorators",
 };
 
@@ -178,14 +201,18 @@ export class Stoq {
   readonly maxRequiredWorkerDepth: number;
   /** Largest payload scanned, in bytes (0: no limit). */
   readonly maxPayloadSize: number;
+  /** Deep dispatch passes per payload per round. */
+  readonly maxDispatchPasses: number;
   /** Workers every payload goes to. */
   readonly alwaysDispatch: readonly string[];
   /** Plugin directories searched. */
   readonly pluginDirList: readonly string[];
   /** How plugins are isolated unless their own section says otherwise. */
   readonly isolation: IsolationMode;
-  /** Loaded plugins by role, in configured order. */
-  readonly roles: Readonly<Record<RoleName, ReadonlyMap<string, PluginHandle>>>;
+  /** Loaded plugins by role (stoQ v3's roles), in configured order. */
+  readonly roles: Readonly<Record<V3RoleName, ReadonlyMap<string, PluginHandle>>>;
+  /** Loaded deep dispatchers, in configured order. */
+  readonly deepDispatchers: ReadonlyMap<string, PluginHandle>;
 
   readonly #plugins: Map<string, PluginEntry>;
   readonly #loaded = new Map<string, Promise<PluginHandle>>();
@@ -201,6 +228,7 @@ export class Stoq {
     this.baseDir = resolve(options.baseDir ?? Deno.cwd());
     this.config = options.config ?? readConfig(options.configFile, this.baseDir);
     const cfg = new CoreConfig(this.config);
+    cfg.checkKeys();
 
     const level = options.logLevel ?? cfg.text("log_level") ?? "info";
     const logLevel = parseLogLevel(level);
@@ -230,11 +258,13 @@ export class Stoq {
     this.maxRequiredWorkerDepth = options.maxRequiredWorkerDepth ??
       cfg.integer("max_required_worker_depth", 10, 0);
     this.maxPayloadSize = options.maxPayloadSize ?? cfg.integer("max_payload_size", 0, 0);
+    this.maxDispatchPasses = options.maxDispatchPasses ?? cfg.integer("max_dispatch_passes", 1, 1);
     for (
       const [name, value] of Object.entries({
         maxQueue: this.maxQueue,
         providerConsumers: this.providerConsumers,
         maxRecursion: this.maxRecursion,
+        maxDispatchPasses: this.maxDispatchPasses,
       })
     ) {
       if (!Number.isInteger(value) || value < 1) {
@@ -259,7 +289,9 @@ export class Stoq {
       this.#roleNames[role] = cleanNames(options[role] ?? cfg.list(ROLE_KEYS[role]) ?? []);
       roles[role] = new Map();
     }
-    this.roles = roles;
+    const { deepDispatchers, ...v3Roles } = roles;
+    this.roles = v3Roles;
+    this.deepDispatchers = deepDispatchers;
   }
 
   /**
@@ -280,7 +312,10 @@ export class Stoq {
     const stoq = new Stoq(options);
     try {
       for (const role of Object.keys(ROLE_KINDS) as RoleName[]) {
-        const map = stoq.roles[role] as Map<string, PluginHandle>;
+        const map = (role === "deepDispatchers" ? stoq.deepDispatchers : stoq.roles[role]) as Map<
+          string,
+          PluginHandle
+        >;
         for (const name of stoq.#roleNames[role]) {
           const handle = await stoq.loadPlugin(name);
           if (!handle.is(ROLE_KINDS[role])) {
@@ -360,10 +395,16 @@ export class Stoq {
         `The plugin "${reference}" is invalid or does not exist in your plugin path`,
       );
     }
-    const { spec, timeoutMs, requiredWorkers } = this.#prepare(entry);
+    const { spec, timeoutMs, requiredWorkers, maxTlp, heartbeatMs } = this.#prepare(entry);
     this.#checkVersion(entry, spec.options);
     const host = await this.#hostFactory(spec);
-    return new PluginHandle(entry, host, { requiredWorkers, timeoutMs });
+    return new PluginHandle(entry, host, {
+      requiredWorkers,
+      timeoutMs,
+      maxTlp,
+      heartbeatMs,
+      log: this.log,
+    });
   }
 
   /**
@@ -374,6 +415,8 @@ export class Stoq {
     spec: PluginSpec;
     timeoutMs: number | undefined;
     requiredWorkers: string[];
+    maxTlp: number | undefined;
+    heartbeatMs: number | undefined;
   } {
     const merged = mergeOptions(
       entry.options,
@@ -420,6 +463,27 @@ export class Stoq {
     });
     const required = options.required_workers?.value;
     const timeoutMs = seconds > 0 ? seconds * 1000 : undefined;
+    const tlpOption = merged.max_tlp;
+    let maxTlp: number | undefined;
+    if (tlpOption !== undefined && String(tlpOption.value).trim() !== "") {
+      maxTlp = TLP_LEVELS[normalizeTlp(tlpOption.value)];
+      if (maxTlp === undefined) {
+        throw new ConfigError(
+          `Invalid option "max_tlp" for plugin "${entry.name}" (${tlpOption.origin}): expected one of ${
+            Object.keys(TLP_LEVELS).join(", ")
+          }, got ${JSON.stringify(tlpOption.value)}`,
+        );
+      }
+    }
+    const beat = merged.heartbeat_interval;
+    const beatSeconds = beat === undefined ? 0 : Number(beat.value);
+    if (beat !== undefined && (!Number.isFinite(beatSeconds) || beatSeconds < 0)) {
+      throw new ConfigError(
+        `Invalid option "heartbeat_interval" for plugin "${entry.name}" (${beat.origin}): expected seconds, got ${
+          JSON.stringify(beat.value)
+        }`,
+      );
+    }
     return {
       spec: {
         name: entry.name,
@@ -434,6 +498,8 @@ export class Stoq {
         loadTimeoutMs: Math.max(timeoutMs ?? 0, DEFAULT_WORKER_TIMEOUT_S * 1000),
       },
       timeoutMs,
+      maxTlp,
+      heartbeatMs: beatSeconds > 0 ? beatSeconds * 1000 : undefined,
       requiredWorkers: Array.isArray(required)
         ? required.map(String)
         : typeof required === "string"
@@ -471,23 +537,37 @@ export class Stoq {
     }
   }
 
-  /** Scan one piece of content: wraps it in a payload and a request and calls `scanRequest()`. */
+  /** Scan one piece of content (stoQ's `scan`): wraps it in a payload and calls `scanPayload()`. */
   async scan(content: Uint8Array | string, options: ScanOptions = {}): Promise<StoqResponse> {
-    if (options.ratelimit) await this.#ratelimit(options.ratelimit);
     const payload = new Payload(content, { payloadMeta: options.payloadMeta });
+    return await this.scanPayload(payload, options);
+  }
+
+  /** Scan a payload (stoQ's `scan_payload`): wraps it in a request and calls `scanRequest()`. */
+  async scanPayload(
+    payload: Payload,
+    options: Omit<ScanOptions, "payloadMeta"> = {},
+  ): Promise<StoqResponse> {
+    if (options.ratelimit) await this.#ratelimit(options.ratelimit);
     const request = new Request({ payloads: [payload], requestMeta: options.requestMeta });
-    return await this.scanRequest(request, { addStartDispatch: options.addStartDispatch });
+    return await this.scanRequest(request, {
+      addStartDispatch: options.addStartDispatch,
+      addStartDeepDispatch: options.addStartDeepDispatch,
+    });
   }
 
   /**
-   * Scan a request: worker rounds, then dest archivers, decorators and connectors. Plugin failures
-   * become `ScanError` entries; this never throws because of a plugin.
+   * Scan a request: worker rounds (each followed by its deep dispatch passes), then dest archivers,
+   * decorators and connectors. Plugin failures become `ScanError` entries; this never throws
+   * because of a plugin.
    */
   async scanRequest(
     request: Request,
-    options: { addStartDispatch?: string[] } = {},
+    options: ScanRequestOptions = {},
   ): Promise<StoqResponse> {
     const start = cleanNames(options.addStartDispatch ?? []);
+    const startDeep = cleanNames(options.addStartDeepDispatch ?? []);
+    const initial = new Set(request.payloads);
     const index = new ContentIndex(request.payloads);
     const reported = new Set<string>();
     let dispatches: Task[] = [];
@@ -502,7 +582,9 @@ export class Stoq {
     for (let round = 1; round <= this.maxRecursion; round++) {
       const total = new TaskSet(dispatches);
       const scannable = request.payloads.filter((p) => p.payloadMeta.shouldScan);
-      const names = await Promise.all(scannable.map((p) => this.#dispatch(p, request)));
+      const names = await Promise.all(
+        scannable.map((p) => this.#dispatch(p, request, { deep: false, reported })),
+      );
       scannable.forEach((payload, i) => {
         for (const name of names[i].names) total.add({ payload, name });
         request.errors.push(...names[i].errors);
@@ -511,35 +593,23 @@ export class Stoq {
       const canRun = new TaskSet();
       const deferred = new TaskSet();
       for (const task of total) await this.#resolve(task, request, { canRun, deferred, reported });
-      if (canRun.size === 0) {
+      const ordered = canRun.ordered(request.payloads);
+      const next = new TaskSet(deferred);
+      const extracted: Payload[] = [];
+      if (ordered.length > 0) await this.#runPass(ordered, request, { next, extracted });
+      const deepRan = await this.#deepPasses(request, {
+        ran: ordered,
+        startDeep: round === 1 ? startDeep : [],
+        initial,
+        next,
+        deferred,
+        extracted,
+        reported,
+      });
+      if (ordered.length === 0 && !deepRan) {
         pending = { tasks: [...deferred], deferred };
         break;
       }
-      const ordered = canRun.ordered(request.payloads);
-      const outcomes = await Promise.all(ordered.map((task) => this.#runWorker(task, request)));
-      const next = new TaskSet(deferred);
-      const extracted: Payload[] = [];
-      ordered.forEach(({ payload, name }, i) => {
-        const outcome = outcomes[i];
-        payload.results.pluginsRun.workers.push(name);
-        if (!outcome.response) {
-          if (outcome.error) request.errors.push(outcome.error);
-          return;
-        }
-        const response = outcome.response;
-        if (response.results !== null) payload.results.workers[name] = response.results;
-        request.errors.push(...response.errors);
-        for (const target of response.dispatchTo) next.add({ payload, name: target });
-        for (const child of response.extracted) {
-          extracted.push(
-            new Payload(child.content, {
-              payloadMeta: child.payloadMeta,
-              extractedBy: name,
-              extractedFrom: payload.payloadId,
-            }),
-          );
-        }
-      });
       for (const child of extracted) {
         this.#ingestExtracted(child, request, { index, round, next });
       }
@@ -555,19 +625,107 @@ export class Stoq {
     return response;
   }
 
+  /** Run one pass of worker tasks at once; record their outcomes in task order. */
+  async #runPass(
+    ordered: Task[],
+    request: Request,
+    state: { next: TaskSet; extracted: Payload[] },
+  ): Promise<void> {
+    const outcomes = await Promise.all(ordered.map((task) => this.#runWorker(task, request)));
+    ordered.forEach(({ payload, name }, i) => {
+      const outcome = outcomes[i];
+      payload.results.pluginsRun.workers.push(name);
+      if (!outcome.response) {
+        if (outcome.error) request.errors.push(outcome.error);
+        return;
+      }
+      const response = outcome.response;
+      if (response.results !== null) payload.results.workers[name] = response.results;
+      request.errors.push(...response.errors);
+      for (const target of response.dispatchTo) state.next.add({ payload, name: target });
+      for (const child of response.extracted) {
+        state.extracted.push(
+          new Payload(child.content, {
+            payloadMeta: child.payloadMeta,
+            extractedBy: name,
+            extractedFrom: payload.payloadId,
+          }),
+        );
+      }
+    });
+  }
+
+  /**
+   * The deep dispatch passes of one round (README "Deep dispatchers"): the payloads that just ran
+   * workers go to the deep dispatchers, which see those results; the workers they name (and, in
+   * the first pass of the first round, `addStartDeepDispatch` for the initial payloads) run at
+   * once; the payloads that ran workers in a pass go to the next pass, up to `maxDispatchPasses`.
+   * Returns true when a worker ran.
+   */
+  async #deepPasses(
+    request: Request,
+    state: {
+      ran: Task[];
+      startDeep: string[];
+      initial: Set<Payload>;
+      next: TaskSet;
+      deferred: TaskSet;
+      extracted: Payload[];
+      reported: Set<string>;
+    },
+  ): Promise<boolean> {
+    if (this.deepDispatchers.size === 0 && state.startDeep.length === 0) return false;
+    let touched = new Set(state.ran.map((task) => task.payload));
+    if (state.startDeep.length > 0) { for (const payload of state.initial) touched.add(payload); }
+    let ran = false;
+    for (let pass = 1; pass <= this.maxDispatchPasses && touched.size > 0; pass++) {
+      const payloads = request.payloads.filter((p) => touched.has(p) && p.payloadMeta.shouldScan);
+      const names = await Promise.all(
+        payloads.map((p) => this.#dispatch(p, request, { deep: true, reported: state.reported })),
+      );
+      const total = new TaskSet();
+      payloads.forEach((payload, i) => {
+        if (pass === 1 && state.initial.has(payload)) {
+          for (const name of state.startDeep) total.add({ payload, name });
+        }
+        for (const name of names[i].names) total.add({ payload, name });
+        request.errors.push(...names[i].errors);
+      });
+      const canRun = new TaskSet();
+      const deferred = new TaskSet();
+      for (const task of total) {
+        await this.#resolve(task, request, { canRun, deferred, reported: state.reported });
+      }
+      for (const task of deferred) {
+        state.deferred.add(task);
+        state.next.add(task);
+      }
+      if (canRun.size === 0) break;
+      const ordered = canRun.ordered(request.payloads);
+      await this.#runPass(ordered, request, state);
+      ran = true;
+      touched = new Set(ordered.map((task) => task.payload));
+    }
+    return ran;
+  }
+
   async #dispatch(
     payload: Payload,
     request: Request,
+    mode: { deep: boolean; reported: Set<string> },
   ): Promise<{ names: string[]; errors: ScanError[] }> {
-    const dispatchers = [...this.roles.dispatchers.values()];
+    const role = mode.deep ? "deep_dispatcher" : "dispatcher";
+    const errors: ScanError[] = [];
+    const dispatchers = [...(mode.deep ? this.deepDispatchers : this.roles.dispatchers)
+      .values()].filter((d) => this.#tlpAllows(d, payload, request, mode.reported, errors));
     const outcomes = await Promise.all(dispatchers.map(async (dispatcher) => {
       try {
-        return { outcome: await dispatcher.getDispatches(payload, request) };
+        return { outcome: await dispatcher.getDispatches(payload, request, { deep: mode.deep }) };
       } catch (err) {
         return {
           error: this.#pluginError(
             err,
-            "dispatcher:failed to dispatch",
+            `${role}:failed to dispatch`,
             dispatcher.name,
             payload,
             "dispatcher",
@@ -575,8 +733,7 @@ export class Stoq {
         };
       }
     }));
-    const names = [...this.alwaysDispatch];
-    const errors: ScanError[] = [];
+    const names = mode.deep ? [] : [...this.alwaysDispatch];
     outcomes.forEach(({ outcome, error }, i) => {
       if (error) errors.push(error);
       if (!outcome) return;
@@ -585,6 +742,28 @@ export class Stoq {
       errors.push(...outcome.errors);
     });
     return { names, errors };
+  }
+
+  /**
+   * True when `plugin` may see `payload` (its `max_tlp` is at or above the payload's TLP); else
+   * false, with an error of kind `tlp` added once per payload and plugin.
+   */
+  #tlpAllows(
+    plugin: PluginHandle,
+    payload: Payload,
+    request: Request,
+    reported: Set<string>,
+    errors: ScanError[] = request.errors,
+  ): boolean {
+    if (plugin.maxTlp === undefined) return true;
+    const tlp = payloadTlp(payload, request);
+    if (tlp.level <= plugin.maxTlp) return true;
+    const key = `tlp\0${payload.payloadId}\0${plugin.name}`;
+    if (!reported.has(key)) {
+      reported.add(key);
+      errors.push(tlpError(plugin, tlp.label, payload.payloadId));
+    }
+    return false;
   }
 
   async #resolve(
@@ -632,6 +811,7 @@ export class Stoq {
       }
       const ran = task.payload.results.pluginsRun.workers;
       if (ran.includes(plugin.name)) return;
+      if (!this.#tlpAllows(plugin, task.payload, request, sets.reported)) return;
       const ready = [...plugin.requiredWorkers].every((required) => ran.includes(required));
       (ready ? canRun : deferred).add({ payload: task.payload, name: plugin.name });
       for (const required of plugin.requiredWorkers) {
@@ -675,12 +855,23 @@ export class Stoq {
     state: { index: ContentIndex; round: number; next: TaskSet },
   ) {
     const existing = state.index.find(child.content);
+    const parentPayload = request.payloads.find((p) =>
+      p.payloadId === child.results.extractedFrom[0]
+    );
+    // TLP is inherited: a payload is at least as restricted as the payload it came out of.
+    const inherited = parentPayload ? payloadTlp(parentPayload, request) : undefined;
+    const raise = (payload: Payload) => {
+      if (inherited && inherited.level > payloadTlp(payload, request).level) {
+        payload.payloadMeta.extraData.tlp = inherited.label;
+      }
+    };
     if (existing.length > 0) {
       const parent = child.results.extractedFrom[0];
       const meta = child.payloadMeta.extraData;
       for (const index of existing) {
         const kept = request.payloads[index];
         if (kept.payloadId === parent) continue; // a payload extracted from itself
+        raise(kept);
         kept.results.extractedBy.push(...child.results.extractedBy);
         kept.results.extractedFrom.push(...child.results.extractedFrom);
         if (
@@ -695,6 +886,7 @@ export class Stoq {
       }
       return;
     }
+    raise(child);
     request.payloads.push(child);
     state.index.add(request.payloads.length - 1);
     if (!this.#sizeAllowed(child, request)) return;
@@ -744,10 +936,13 @@ export class Stoq {
   }
 
   async #archive(request: Request) {
+    const reported = new Set<string>();
     const pairs = request.payloads
       .filter((payload) => payload.payloadMeta.shouldArchive)
       .flatMap((payload) =>
-        [...this.roles.destArchivers.values()].map((archiver) => ({ payload, archiver }))
+        [...this.roles.destArchivers.values()]
+          .filter((archiver) => this.#tlpAllows(archiver, payload, request, reported))
+          .map((archiver) => ({ payload, archiver }))
       );
     const outcomes = await Promise.all(pairs.map(async ({ payload, archiver }) => {
       try {
@@ -775,7 +970,9 @@ export class Stoq {
   }
 
   async #decorate(response: StoqResponse) {
-    const decorators = [...this.roles.decorators.values()];
+    const decorators = [...this.roles.decorators.values()].filter((decorator) =>
+      this.#tlpAllowsResponse(decorator, response)
+    );
     const outcomes = await Promise.all(decorators.map(async (decorator) => {
       try {
         return { outcome: await decorator.decorate(response) };
@@ -794,7 +991,9 @@ export class Stoq {
   }
 
   async #connect(response: StoqResponse) {
-    const connectors = [...this.roles.connectors.values()];
+    const connectors = [...this.roles.connectors.values()].filter((connector) =>
+      this.#tlpAllowsResponse(connector, response)
+    );
     const failures = await Promise.all(connectors.map(async (connector) => {
       try {
         await connector.save(response);
@@ -812,6 +1011,22 @@ export class Stoq {
     for (const failure of failures) if (failure) response.errors.push(failure);
     const failed = failures.filter((f) => f !== undefined);
     if (failed.length > 0) this.#unsaved.set(response, failed.map((f) => f.error).join("; "));
+  }
+
+  /**
+   * True when `plugin` may see the whole response (its `max_tlp` is at or above every payload's
+   * TLP); else false, with an error of kind `tlp` added to the response.
+   */
+  #tlpAllowsResponse(plugin: PluginHandle, response: StoqResponse): boolean {
+    if (plugin.maxTlp === undefined) return true;
+    let top = tlpOf(response.requestMeta.extraData.tlp);
+    for (const result of response.results) {
+      const own = tlpOf(result.payloadMeta.extraData.tlp);
+      if (own.level > top.level) top = own;
+    }
+    if (top.level <= plugin.maxTlp) return true;
+    response.errors.push(tlpError(plugin, top.label, null));
+    return false;
   }
 
   #pluginError(
@@ -885,6 +1100,24 @@ export class Stoq {
     }));
     queue.close();
     await Promise.all(consumers);
+    await this.flush();
+  }
+
+  /**
+   * Call the heartbeat of every loaded plugin that has one (`heartbeat_interval`) now, so that
+   * what a plugin buffers is written. `run()` does this before it returns, `close()` before it
+   * stops the plugins.
+   */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#loaded.values()].map(async (loading) => {
+      let handle: PluginHandle;
+      try {
+        handle = await loading;
+      } catch {
+        return; // it failed to load
+      }
+      await handle.beat();
+    }));
   }
 
   /**
@@ -922,7 +1155,7 @@ export class Stoq {
       options.requestMeta
         ? RequestMeta.fromJSON(structuredClone(options.requestMeta.toJSON()))
         : new RequestMeta();
-    const addStartDispatch = options.addStartDispatch;
+    const { addStartDispatch, addStartDeepDispatch } = options;
     switch (item.type) {
       case "payload": {
         const payload = new Payload(item.payload.content, {
@@ -931,6 +1164,7 @@ export class Stoq {
         done.responses.push(
           await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
             addStartDispatch,
+            addStartDeepDispatch,
           }),
         );
         return;
@@ -944,7 +1178,7 @@ export class Stoq {
         done.responses.push(
           await this.scanRequest(
             new Request({ payloads, requestMeta: requestMeta.isDefault() ? meta() : requestMeta }),
-            { addStartDispatch },
+            { addStartDispatch, addStartDeepDispatch },
           ),
         );
         return;
@@ -979,6 +1213,7 @@ export class Stoq {
             done.responses.push(
               await this.scanRequest(new Request({ payloads: [payload], requestMeta: meta() }), {
                 addStartDispatch,
+                addStartDeepDispatch,
               }),
             );
           }
@@ -1085,6 +1320,23 @@ class TaskSet {
   }
 }
 
+const CORE_KEYS = [
+  "plugin_dir_list",
+  "log_level",
+  "log_dir",
+  "log_maxbytes",
+  "log_backup_count",
+  ...Object.values(ROLE_KEYS),
+  "always_dispatch",
+  "max_queue",
+  "provider_consumers",
+  "max_recursion",
+  "max_required_worker_depth",
+  "max_payload_size",
+  "max_dispatch_passes",
+  "isolation",
+];
+
 class CoreConfig {
   readonly #ini: IniFile | undefined;
   constructor(ini: IniFile | undefined) {
@@ -1095,6 +1347,18 @@ class CoreConfig {
   }
   list(key: string): string[] | undefined {
     return this.#ini?.hasSection("core") ? this.#ini.getList("core", key) : undefined;
+  }
+  /** A typo (or a line without "=") must not silently leave a default in force. */
+  checkKeys() {
+    for (const [key, option] of this.#ini?.sections.get("core")?.options ?? []) {
+      if (CORE_KEYS.includes(key)) continue;
+      throw new ConfigError(
+        `Unknown option "${key}" in [core]${this.where(key)}${
+          option.value === null ? ' (a line without "=")' : ""
+        }: known options are ${CORE_KEYS.map((k) => `"${k}"`).join(", ")}`,
+        { file: this.#ini?.file, line: option.line },
+      );
+    }
   }
   where(key: string): string {
     const line = this.#ini?.sections.get("core")?.options.get(key)?.line;
@@ -1184,4 +1448,54 @@ export function compareVersions(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/**
+ * TLP levels, lowest first: TLP 1.0's white, green, amber, red and TLP 2.0's clear (= white) and
+ * amber+strict (between amber and red).
+ */
+export const TLP_LEVELS: Readonly<Record<string, number>> = {
+  clear: 0,
+  white: 0,
+  green: 1,
+  amber: 2,
+  "amber+strict": 3,
+  red: 4,
+};
+
+/** `"TLP:AMBER+STRICT"`, `"amber strict"` and `"Amber+Strict"` all become `"amber+strict"`. */
+export function normalizeTlp(value: unknown): string {
+  return String(value).trim().toLowerCase().replace(/^tlp\s*[:\s]\s*/, "").replace(
+    /\s*[+\s_-]\s*strict$/,
+    "+strict",
+  );
+}
+
+/**
+ * A TLP label as a level: absent (or empty) is clear; an unknown label is red (closed, not open).
+ */
+export function tlpOf(value: unknown): { level: number; label: string } {
+  if (value === undefined || value === null || String(value).trim() === "") {
+    return { level: 0, label: "clear" };
+  }
+  const label = normalizeTlp(value);
+  const level = TLP_LEVELS[label];
+  return level === undefined ? { level: TLP_LEVELS.red, label: "red" } : { level, label };
+}
+
+/** A payload's TLP: the higher of its own (`extra_data.tlp`) and its request's. */
+export function payloadTlp(payload: Payload, request: Request): { level: number; label: string } {
+  const own = tlpOf(payload.payloadMeta.extraData.tlp);
+  const inherited = tlpOf(request.requestMeta.extraData.tlp);
+  return own.level >= inherited.level ? own : inherited;
+}
+
+function tlpError(plugin: PluginHandle, label: string, payloadId: string | null): ScanError {
+  const max = Object.entries(TLP_LEVELS).find(([, level]) => level === plugin.maxTlp)?.[0];
+  return new ScanError(
+    `Plugin "${plugin.name}" did not see ${
+      payloadId === null ? "the response" : "the payload"
+    }: its TLP is ${label.toUpperCase()}, above the plugin's max_tlp (${max?.toUpperCase()})`,
+    { pluginName: plugin.name, payloadId, kind: "tlp" },
+  );
 }

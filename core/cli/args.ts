@@ -66,6 +66,23 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: SCAN_RUN,
   },
   {
+    key: "deepDispatchers",
+    short: "E",
+    long: "deep-dispatchers",
+    arity: "list",
+    metavar: "NAME",
+    help: "deep dispatchers, run on a payload after each pass of workers",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "startDeepDispatch",
+    long: "start-deep-dispatch",
+    arity: "list",
+    metavar: "NAME",
+    help: "workers the initial payloads go to in the first deep dispatch pass",
+    commands: SCAN_RUN,
+  },
+  {
     key: "decorators",
     short: "D",
     long: "decorators",
@@ -119,6 +136,22 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: SCAN_RUN,
   },
   {
+    key: "maxDispatchPasses",
+    long: "max-dispatch-passes",
+    arity: "value",
+    metavar: "N",
+    help: "deep dispatch passes per payload per round (default 1)",
+    commands: SCAN_RUN,
+  },
+  {
+    key: "maxPayloadSize",
+    long: "max-payload-size",
+    arity: "value",
+    metavar: "BYTES",
+    help: "largest payload scanned, initial or extracted (default 0: no limit)",
+    commands: SCAN_RUN,
+  },
+  {
     key: "pluginOpts",
     long: "plugin-opts",
     arity: "list",
@@ -150,6 +183,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "json (default) or text: a tree of payloads with type, size, sha256 and hits",
     commands: ["scan"],
     choices: ["json", "text"],
+  },
+  {
+    key: "template",
+    short: "T",
+    long: "template",
+    arity: "value",
+    metavar: "NAME",
+    help: "print each response through template NAME (e.g. text, or a .tpl file)",
+    commands: ["scan"],
   },
   {
     key: "pluginDir",
@@ -388,10 +430,10 @@ function splitInline(token: string): [string, string | undefined] {
 }
 
 function findOption(name: string): OptionSpec | undefined {
-  // `--install-dir` is accepted too; stoQ spells it with an underscore.
-  const long = name === "--install-dir" ? "install_dir" : name.slice(2);
+  // Long names match with `-` or `_` alike: stoQ's `--install_dir`, the seeds' `--deep_dispatchers`.
+  const long = name.slice(2).replaceAll("_", "-");
   return name.startsWith("--")
-    ? OPTIONS.find((o) => o.long === long)
+    ? OPTIONS.find((o) => o.long.replaceAll("_", "-") === long)
     : OPTIONS.find((o) => o.short === name.slice(1));
 }
 

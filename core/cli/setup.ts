@@ -78,6 +78,20 @@ export function stoqOptions(args: ParsedArgs, config: CliConfig): StoqOptions {
       );
     }
   }
+  const passes = args.values.maxDispatchPasses;
+  if (passes !== undefined && !/^[1-9]\d*$/.test(passes.trim())) {
+    throw new UsageError(
+      `Option "--max-dispatch-passes" needs a whole number of at least 1, got "${passes}"`,
+      args.command,
+    );
+  }
+  const maxPayloadSize = args.values.maxPayloadSize;
+  if (maxPayloadSize !== undefined && !/^\d+$/.test(maxPayloadSize)) {
+    throw new UsageError(
+      `Option "--max-payload-size" needs a whole number of bytes, got "${maxPayloadSize}"`,
+      args.command,
+    );
+  }
   return {
     baseDir: config.baseDir,
     config: config.ini,
@@ -89,9 +103,12 @@ export function stoqOptions(args: ParsedArgs, config: CliConfig): StoqOptions {
     destArchivers: list("destArchivers"),
     connectors: list("connectors"),
     dispatchers: list("dispatchers"),
+    deepDispatchers: list("deepDispatchers"),
+    maxDispatchPasses: passes === undefined ? undefined : Number(passes),
     decorators: list("decorators"),
     alwaysDispatch: list("alwaysDispatch"),
     maxRecursion: recursion,
+    maxPayloadSize: maxPayloadSize === undefined ? undefined : Number(maxPayloadSize),
   };
 }
 

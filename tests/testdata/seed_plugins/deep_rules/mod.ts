@@ -21,7 +21,8 @@ export default definePlugin({
       getDeepDispatches(payload) {
         if (options.fail) throw new Error("deep rules failed");
         const ran = payload.results.pluginsRun.workers;
-        const calls = Number(payload.dispatchMeta.deep_rules?.deep_calls ?? 0) + 1;
+        const previous = payload.dispatchMeta.deep_rules as { deep_calls?: number } | undefined;
+        const calls = Number(previous?.deep_calls ?? 0) + 1;
         return {
           pluginNames: ran.flatMap((worker) => options.rules[worker] ?? []),
           meta: { deep_calls: calls, ran: [...ran] },

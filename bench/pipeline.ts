@@ -1,0 +1,357 @@
+/**
+ * The end-to-end benchmark: three scenarios, each run with the sandbox on (Workers) and in-process,
+ * in fresh processes (so peak RSS is per run), side by side with the native tools over the same
+ * bytes, printed as one Markdown table.
+ *
+ * - (a) 10,000 payloads of 1 KiB, hash only: the framework's own overhead.
+ * - (b) the real corpus (`bench/corpus.ts` builds its manifest from files on this machine) with the
+ *   default pipeline: hash, mimetype, yara as worker and dispatcher, recursive decompress; also with
+ *   one instance per plugin, to show what the second core brings.
+ * - (c) one payload of 1 GiB with hash and yara.
+ *
+ * Natives: `sha256sum` and `yara` (Debian's, when installed) over the same bytes.
+ *
+ * Run: `deno task bench:pipeline` (builds the corpus and the 1 GiB file when missing).
+ * `--only a,b,c` picks scenarios; `--quick` shrinks them for a smoke run.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Stoq } from "../mod.ts";
+import type { IsolationMode } from "../core/sandbox/host.ts";
+import { buildCorpus, type Corpus, CORPUS_DIR, MANIFEST } from "./corpus.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PLUGINS = join(ROOT, "plugins");
+const CONFIG = join(ROOT, "stoq.cfg");
+const BIG = join(CORPUS_DIR, "1gib.bin");
+const RULES = [join(PLUGINS, "yara", "rules", "stoq.yar")];
+const DISPATCH_RULES = [join(PLUGINS, "yara", "rules", "dispatcher.yar")];
+
+interface Result {
+  scenario: string;
+  mode: string;
+  seconds: number;
+  files: number;
+  payloads: number;
+  bytes: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  rssMb: number;
+  errors: number;
+}
+
+/** Pseudo-random bytes (xorshift32), so runs are repeatable. */
+function fill(out: Uint8Array, seed: number) {
+  let x = seed >>> 0 || 1;
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >>> 2);
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+}
+
+function peakRssMb(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+/** Scan items with a bounded number in flight; latency per item. */
+async function drive<T>(
+  items: T[],
+  inFlight: number,
+  scan: (item: T) => Promise<{ payloads: number; errors: number }>,
+) {
+  const latencies: number[] = [];
+  let payloads = 0;
+  let errors = 0;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      const t = performance.now();
+      const outcome = await scan(item);
+      latencies.push(performance.now() - t);
+      payloads += outcome.payloads;
+      errors += outcome.errors;
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    seconds,
+    payloads,
+    errors,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+  };
+}
+
+async function child(scenario: string, mode: string, quick: boolean): Promise<Result> {
+  const isolation: IsolationMode = mode === "in-process" ? "none" : "worker";
+  const single = mode === "worker, 1 instance";
+  const perPlugin = (names: string[]) =>
+    Object.fromEntries(names.map((name) => [name, single ? { concurrency: 1 } : {}]));
+  if (scenario === "a") {
+    const count = quick ? 1000 : 10_000;
+    const items = Array.from({ length: count }, (_, i) => {
+      const bytes = new Uint8Array(1024);
+      fill(bytes, i + 1);
+      return bytes;
+    });
+    const stoq = await Stoq.create({
+      configFile: CONFIG,
+      pluginDirList: [PLUGINS],
+      alwaysDispatch: ["hash"],
+      dispatchers: [],
+      isolation,
+      logSinks: [],
+    });
+    try {
+      await drive(
+        items.slice(0, 200),
+        64,
+        async (b) => (await stoq.scan(b), { payloads: 1, errors: 0 }),
+      );
+      const run = await drive(items, 64, async (bytes) => {
+        const response = await stoq.scan(bytes);
+        return { payloads: response.results.length, errors: response.errors.length };
+      });
+      return { scenario, mode, files: count, bytes: count * 1024, rssMb: peakRssMb(), ...run };
+    } finally {
+      await stoq.close();
+    }
+  }
+  if (scenario === "b") {
+    const corpus: Corpus = JSON.parse(await Deno.readTextFile(MANIFEST));
+    const files = quick ? corpus.files.slice(0, 100) : corpus.files;
+    const plugins = ["hash", "mimetype", "yara", "decompress", "b64decode", "xordecode"];
+    const stoq = await Stoq.create({
+      configFile: CONFIG,
+      pluginDirList: [PLUGINS],
+      alwaysDispatch: ["hash", "mimetype", "yara"],
+      dispatchers: ["yara"],
+      pluginOpts: perPlugin(plugins),
+      isolation,
+      logSinks: [],
+    });
+    try {
+      for (const name of plugins) await stoq.loadPlugin(name);
+      const run = await drive(files, 2 * navigator.hardwareConcurrency, async (file) => {
+        const content = await Deno.readFile(file.path);
+        const response = await stoq.scan(content, {
+          payloadMeta: { extraData: { filename: file.path } },
+        });
+        return { payloads: response.results.length, errors: response.errors.length };
+      });
+      const bytes = files.reduce((n, f) => n + f.size, 0);
+      return { scenario, mode, files: files.length, bytes, rssMb: peakRssMb(), ...run };
+    } finally {
+      await stoq.close();
+    }
+  }
+  // (c): one big payload.
+  const stoq = await Stoq.create({
+    configFile: CONFIG,
+    pluginDirList: [PLUGINS],
+    alwaysDispatch: ["hash", "yara"],
+    dispatchers: [],
+    pluginOpts: { yara: { timeout: 0 }, hash: { timeout: 0 } },
+    isolation,
+    logSinks: [],
+  });
+  try {
+    const content = await Deno.readFile(BIG);
+    const start = performance.now();
+    const response = await stoq.scan(content);
+    const seconds = (performance.now() - start) / 1000;
+    return {
+      scenario,
+      mode,
+      seconds,
+      files: 1,
+      payloads: response.results.length,
+      bytes: content.byteLength,
+      rssMb: peakRssMb(),
+      errors: response.errors.length,
+    };
+  } finally {
+    await stoq.close();
+  }
+}
+
+async function timeCommand(cmd: string, args: string[], stdin?: string): Promise<number | null> {
+  try {
+    const start = performance.now();
+    const child = new Deno.Command(cmd, {
+      args,
+      stdin: stdin === undefined ? "null" : "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    if (stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(stdin));
+      await writer.close();
+    }
+    await child.status;
+    return (performance.now() - start) / 1000;
+  } catch {
+    return null;
+  }
+}
+
+async function ensureInputs(only: Set<string>, quick: boolean) {
+  await Deno.mkdir(CORPUS_DIR, { recursive: true });
+  if (only.has("b")) {
+    try {
+      await Deno.stat(MANIFEST);
+    } catch {
+      const corpus = await buildCorpus(1400, 300_000_000);
+      await Deno.writeTextFile(MANIFEST, JSON.stringify(corpus, null, 1) + "\n");
+    }
+  }
+  if (only.has("c")) {
+    const size = quick ? 64 << 20 : 1 << 30;
+    let have = 0;
+    try {
+      have = (await Deno.stat(BIG)).size;
+    } catch { /* make it */ }
+    if (have !== size) {
+      const file = await Deno.open(BIG, { write: true, create: true, truncate: true });
+      const chunk = new Uint8Array(16 << 20);
+      for (let offset = 0, i = 1; offset < size; offset += chunk.byteLength, i++) {
+        fill(chunk, i);
+        await file.write(chunk);
+      }
+      file.close();
+    }
+  }
+}
+
+async function main() {
+  const at = Deno.args.indexOf("--child");
+  const quick = Deno.args.includes("--quick");
+  if (at >= 0) {
+    const result = await child(Deno.args[at + 1], Deno.args[at + 2], quick);
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const onlyAt = Deno.args.indexOf("--only");
+  const only = new Set(onlyAt >= 0 ? Deno.args[onlyAt + 1].split(",") : ["a", "b", "c"]);
+  await ensureInputs(only, quick);
+  const runs: [string, string][] = [];
+  if (only.has("a")) runs.push(["a", "sandbox (Workers)"], ["a", "in-process"]);
+  if (only.has("b")) {
+    runs.push(["b", "sandbox (Workers)"], ["b", "worker, 1 instance"], ["b", "in-process"]);
+  }
+  if (only.has("c")) runs.push(["c", "sandbox (Workers)"], ["c", "in-process"]);
+  const results: Result[] = [];
+  for (const [scenario, mode] of runs) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-remote",
+        "--cached-only",
+        fileURLToPath(import.meta.url),
+        "--child",
+        scenario,
+        mode === "sandbox (Workers)" ? "worker" : mode,
+        ...(quick ? ["--quick"] : []),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    const line = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
+    const result = JSON.parse(line) as Result;
+    result.mode = mode;
+    results.push(result);
+    console.error(`done: (${scenario}) ${mode}: ${result.seconds.toFixed(2)} s`);
+  }
+
+  // The native tools over the same bytes.
+  const natives: string[] = [];
+  const yaraArgs = ["-w", "-p", String(navigator.hardwareConcurrency)];
+  if (only.has("b")) {
+    const corpus: Corpus = JSON.parse(await Deno.readTextFile(MANIFEST));
+    const files = quick ? corpus.files.slice(0, 100) : corpus.files;
+    const list = join(CORPUS_DIR, "scan-list.txt");
+    await Deno.writeTextFile(list, files.map((f) => f.path).join("\n") + "\n");
+    const sha = await timeCommand("xargs", ["-a", list, "-d", "\n", "sha256sum"]);
+    const yara = await timeCommand("yara", [
+      ...yaraArgs,
+      ...RULES,
+      ...DISPATCH_RULES,
+      "--scan-list",
+      list,
+    ]);
+    natives.push(
+      `(b) native over the corpus's ${files.length} files (not their extracted members): sha256sum ${
+        sha?.toFixed(2) ?? "n/a"
+      } s, yara (stoq.yar + dispatcher.yar, ${navigator.hardwareConcurrency} threads) ${
+        yara?.toFixed(2) ?? "n/a"
+      } s`,
+    );
+  }
+  let nativeC: number | null = null;
+  if (only.has("c")) {
+    const sha = await timeCommand("sha256sum", [BIG]);
+    const yara = await timeCommand("yara", [...yaraArgs, ...RULES, BIG]);
+    if (sha !== null && yara !== null) nativeC = sha + yara;
+    natives.push(
+      `(c) native: sha256sum ${sha?.toFixed(2) ?? "n/a"} s then yara ${
+        yara?.toFixed(2) ?? "n/a"
+      } s = ${nativeC?.toFixed(2) ?? "n/a"} s`,
+    );
+  }
+
+  const rows = [
+    "| scenario | mode | files/s | payloads/s | MB/s | p50 / p99 per file | peak RSS | errors | vs native |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of results) {
+    const latency = r.p50Ms === undefined
+      ? "-"
+      : `${r.p50Ms.toFixed(2)} / ${r.p99Ms!.toFixed(2)} ms`;
+    const vsNative = r.scenario === "c" && nativeC !== null
+      ? `${(nativeC / r.seconds).toFixed(2)}× native`
+      : "";
+    rows.push(
+      `| (${r.scenario}) | ${r.mode} | ${(r.files / r.seconds).toFixed(1)} | ${
+        (r.payloads / r.seconds).toFixed(0)
+      } | ${(r.bytes / r.seconds / 1e6).toFixed(1)} | ${latency} | ${
+        r.rssMb.toFixed(0)
+      } MB | ${r.errors} | ${vsNative} |`,
+    );
+  }
+  const b = results.filter((r) => r.scenario === "b");
+  const pool = b.find((r) => r.mode === "sandbox (Workers)");
+  const one = b.find((r) => r.mode === "worker, 1 instance");
+  console.log(
+    `\n${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ${Deno.osRelease()}${
+      quick ? ", --quick" : ""
+    }\n`,
+  );
+  console.log(rows.join("\n"));
+  console.log("");
+  for (const line of natives) console.log(`- ${line}`);
+  if (pool && one) {
+    console.log(
+      `- (b) pool of Workers vs one instance per plugin: ${
+        (one.seconds / pool.seconds).toFixed(2)
+      }× the throughput`,
+    );
+  }
+}
+
+await main();
