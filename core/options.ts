@@ -37,6 +37,7 @@ export const CORE_OPTION_KEYS: ReadonlySet<string> = new Set([
   "timeout",
   "max_tlp",
   "heartbeat_interval",
+  "request_scope",
   "isolation",
   "concurrency",
   "memory_limit",

@@ -165,6 +165,7 @@ Deno.test("coerceOptions() does not pass the core's keys to the plugin's schema"
       "max_tlp",
       "memory_limit",
       "min_stoq_version",
+      "request_scope",
       "required_workers",
       "timeout",
     ],

@@ -58,6 +58,9 @@ export interface ResultsOutcome {
   errors: ScanError[];
 }
 
+/** What of the request a plugin sees with each payload. */
+export type RequestScope = "payload" | "full";
+
 /** Options of `PluginHandle`. */
 export interface PluginHandleInit {
   /** Workers that must run on a payload before this one (stoQ's `required_workers`). */
@@ -68,6 +71,12 @@ export interface PluginHandleInit {
   maxTlp?: number;
   /** Call the plugin's `heartbeat` handler this often, in milliseconds (`heartbeat_interval`). */
   heartbeatMs?: number;
+  /**
+   * What of the request a plugin is sent with each payload (`request_scope`): `payload` (the
+   * default), only that payload, the request meta and no errors; `full`, every payload's results and
+   * the request's errors, as stoQ gives. `full` costs a copy of the whole request per call.
+   */
+  requestScope?: RequestScope;
   /** Where a failed heartbeat is logged. */
   log?: Logger;
 }
@@ -86,6 +95,8 @@ export class PluginHandle {
   requiredWorkers: Set<string>;
   /** Timeout of each call in milliseconds (none when undefined). */
   timeoutMs: number | undefined;
+  /** What of the request the plugin is sent with each payload. */
+  readonly requestScope: RequestScope;
   /** The highest TLP level of payload the plugin may see (none when undefined). */
   readonly maxTlp: number | undefined;
   /** How often its heartbeat runs, in milliseconds (none when undefined). */
@@ -110,6 +121,7 @@ export class PluginHandle {
     this.kinds = host.kinds;
     this.requiredWorkers = new Set(init.requiredWorkers ?? []);
     this.timeoutMs = init.timeoutMs;
+    this.requestScope = init.requestScope ?? "payload";
     this.maxTlp = init.maxTlp;
     this.heartbeatMs = init.heartbeatMs;
     this.#host = host;
@@ -244,8 +256,9 @@ export class PluginHandle {
     payload: Payload,
     request: Request,
   ): Promise<unknown> {
-    const index = request.payloads.indexOf(payload);
-    const wire = requestToWire(request, payload, index);
+    const wire = this.requestScope === "full"
+      ? requestToWire(request, payload, request.payloads.indexOf(payload))
+      : payloadRequestToWire(request, payload);
     const { value, payloadMeta } = await this.#call({ method, request: wire });
     if (payloadMeta !== undefined) {
       const meta = PayloadMetaJsonSchema.safeParse(payloadMeta);
@@ -298,6 +311,20 @@ export class PluginHandle {
         })
     );
   }
+}
+
+/** The request as a plugin sees it with `request_scope = payload`: the payload alone. */
+export function payloadRequestToWire(request: Request, payload: Payload): RequestWire {
+  return {
+    payloads: [{
+      content: payload.content,
+      dispatch_meta: payload.dispatchMeta,
+      results: payload.results.toJSON(),
+    }],
+    request_meta: request.requestMeta.toJSON(),
+    errors: [],
+    index: 0,
+  };
 }
 
 /** The request as a plugin sees it: every payload's results, but only the target's bytes. */

@@ -26,10 +26,10 @@ import {
   parseLogLevel,
   stderrSink,
 } from "./log.ts";
-import { mergeOptions, type RawOptions, splitList } from "./options.ts";
+import { mergeOptions, type RawOption, type RawOptions, splitList } from "./options.ts";
 import { Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
 import type { Kind } from "./plugin.ts";
-import { PluginHandle } from "./plugin_handle.ts";
+import { PluginHandle, type RequestScope } from "./plugin_handle.ts";
 import { discoverPlugins, isPluginLocation, manifestAt, type PluginEntry } from "./registry.ts";
 import { Request, RequestMeta } from "./request.ts";
 import { StoqResponse } from "./response.ts";
@@ -395,12 +395,14 @@ export class Stoq {
         `The plugin "${reference}" is invalid or does not exist in your plugin path`,
       );
     }
-    const { spec, timeoutMs, requiredWorkers, maxTlp, heartbeatMs } = this.#prepare(entry);
+    const { spec, timeoutMs, requiredWorkers, maxTlp, heartbeatMs, requestScope } = this
+      .#prepare(entry);
     this.#checkVersion(entry, spec.options);
     const host = await this.#hostFactory(spec);
     return new PluginHandle(entry, host, {
       requiredWorkers,
       timeoutMs,
+      requestScope,
       maxTlp,
       heartbeatMs,
       log: this.log,
@@ -417,6 +419,7 @@ export class Stoq {
     requiredWorkers: string[];
     maxTlp: number | undefined;
     heartbeatMs: number | undefined;
+    requestScope: RequestScope;
   } {
     const merged = mergeOptions(
       entry.options,
@@ -500,6 +503,7 @@ export class Stoq {
       timeoutMs,
       maxTlp,
       heartbeatMs: beatSeconds > 0 ? beatSeconds * 1000 : undefined,
+      requestScope: scopeOf(entry.name, merged.request_scope),
       requiredWorkers: Array.isArray(required)
         ? required.map(String)
         : typeof required === "string"
@@ -1412,6 +1416,17 @@ function startHost(spec: PluginSpec, log: Logger) {
     memoryLimitMb: spec.memoryLimitMb,
     loadTimeoutMs: spec.loadTimeoutMs,
   });
+}
+
+function scopeOf(plugin: string, option: RawOption | undefined): RequestScope {
+  if (option === undefined) return "payload";
+  const value = String(option.value).trim().toLowerCase();
+  if (value === "payload" || value === "full") return value;
+  throw new ConfigError(
+    `Invalid option "request_scope" for plugin "${plugin}" (${option.origin}): use payload or full, got ${
+      JSON.stringify(option.value)
+    }`,
+  );
 }
 
 function parseIsolation(value: string, where: string): IsolationMode {
