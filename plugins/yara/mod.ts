@@ -49,6 +49,7 @@ export default definePlugin({
     const workerRules = load(options.worker_rules);
     const dispatchRules = load(options.dispatch_rules);
 
+    const DISPATCH_CACHE_SIZE = 4096;
     const matchesOf = (loaded: LoadedRules | null, content: Uint8Array): YaraMatch[] => {
       if (!loaded) return [];
       return loaded.rules.scan(content).map((m) => {
@@ -74,6 +75,8 @@ export default definePlugin({
       });
     };
 
+    const dispatchCache = new Map<string, YaraMatch[]>();
+
     return {
       scan: function yaraScan(payload: Payload) {
         return { results: { matches: matchesOf(workerRules, payload.content) } };
@@ -81,7 +84,18 @@ export default definePlugin({
       getDispatches: function yaraDispatch(payload: Payload) {
         const pluginNames: string[] = [];
         const meta: Record<string, YaraMatch> = {};
-        for (const match of matchesOf(dispatchRules, payload.content)) {
+        // The core calls dispatchers on every payload every round (stoQ's rule); the bytes do not
+        // change between rounds, so the matches are kept per payload instead of scanned again.
+        let matches = dispatchCache.get(payload.payloadId);
+        if (matches === undefined) {
+          matches = matchesOf(dispatchRules, payload.content);
+          dispatchCache.set(payload.payloadId, matches);
+          if (dispatchCache.size > DISPATCH_CACHE_SIZE) {
+            dispatchCache.delete(dispatchCache.keys().next().value!);
+          }
+        }
+        for (const original of matches) {
+          const match = structuredClone(original);
           if (String(match.meta.save ?? "").trim().toLowerCase() === "false") {
             payload.payloadMeta.shouldArchive = false;
           }
