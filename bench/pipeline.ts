@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Stoq } from "../mod.ts";
 import type { IsolationMode } from "../core/sandbox/host.ts";
+import { readFileMaybeShared } from "../core/shared_bytes.ts";
 import { buildCorpus, type Corpus, CORPUS_DIR, MANIFEST } from "./corpus.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -170,7 +171,7 @@ async function child(scenario: string, mode: string, quick: boolean): Promise<Re
     logSinks: [],
   });
   try {
-    const content = await Deno.readFile(BIG);
+    const content = await readFileMaybeShared(BIG, stoq.shareThreshold);
     const start = performance.now();
     const response = await stoq.scan(content);
     const seconds = (performance.now() - start) / 1000;

@@ -167,6 +167,7 @@ Deno.test("coerceOptions() does not pass the core's keys to the plugin's schema"
       "min_stoq_version",
       "request_scope",
       "required_workers",
+      "share_content",
       "timeout",
     ],
   );

@@ -6,6 +6,7 @@
  */
 import { dumps } from "./dumps.ts";
 import type { PayloadMetaJson, PayloadResultsJson } from "./schemas.ts";
+import { isShared, toShared } from "./shared_bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -183,7 +184,10 @@ export interface PayloadInit {
 
 /** Content to scan, with its metadata and results. */
 export class Payload {
-  /** The bytes. A string given to the constructor is UTF-8 encoded. */
+  /**
+   * The bytes. A string given to the constructor is UTF-8 encoded. The core may move them into
+   * shared memory (`share()`); they are never changed.
+   */
   readonly content: Uint8Array;
   /** Metadata each dispatcher returned for this payload, by dispatcher name. Not in the JSON. */
   dispatchMeta: Record<string, unknown>;
@@ -199,6 +203,14 @@ export class Payload {
    * assert.equal(payload.results.size, 3); // bytes, not characters
    * ```
    */
+  /** Move the content into shared memory (once) and return it; see `core/shared_bytes.ts`. */
+  share(): Uint8Array {
+    if (!isShared(this.content)) {
+      (this as { content: Uint8Array }).content = toShared(this.content);
+    }
+    return this.content;
+  }
+
   constructor(content: Uint8Array | string, init: PayloadInit = {}) {
     this.content = typeof content === "string" ? encoder.encode(content) : content;
     const meta = init.payloadMeta instanceof PayloadMeta

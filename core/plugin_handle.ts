@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from "zod";
+import { DEFAULT_SHARE_THRESHOLD, isShared } from "./shared_bytes.ts";
 import { PluginError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { ExtractedPayload, Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
@@ -58,6 +59,9 @@ export interface ResultsOutcome {
   errors: ScanError[];
 }
 
+/** How payload bytes reach a plugin. */
+export type ContentMode = "copy" | "share" | "direct";
+
 /** What of the request a plugin sees with each payload. */
 export type RequestScope = "payload" | "full";
 
@@ -79,6 +83,14 @@ export interface PluginHandleInit {
   requestScope?: RequestScope;
   /** Where a failed heartbeat is logged. */
   log?: Logger;
+  /**
+   * How payload bytes reach the plugin: `copy` (default; bytes in shared memory are copied first),
+   * `share` (payloads of at least `shareThreshold` bytes go in shared memory: `share_content`,
+   * operator only, Worker isolation only) or `direct` (as they are: in-process plugins).
+   */
+  content?: ContentMode;
+  /** The size from which payloads are shared with a plugin that may share them. */
+  shareThreshold?: number;
 }
 
 /** A loaded plugin. One handle serves every role the plugin is configured in. */
@@ -97,6 +109,8 @@ export class PluginHandle {
   timeoutMs: number | undefined;
   /** What of the request the plugin is sent with each payload. */
   readonly requestScope: RequestScope;
+  readonly #content: ContentMode;
+  readonly #shareThreshold: number;
   /** The highest TLP level of payload the plugin may see (none when undefined). */
   readonly maxTlp: number | undefined;
   /** How often its heartbeat runs, in milliseconds (none when undefined). */
@@ -122,6 +136,8 @@ export class PluginHandle {
     this.requiredWorkers = new Set(init.requiredWorkers ?? []);
     this.timeoutMs = init.timeoutMs;
     this.requestScope = init.requestScope ?? "payload";
+    this.#content = init.content ?? "copy";
+    this.#shareThreshold = init.shareThreshold ?? DEFAULT_SHARE_THRESHOLD;
     this.maxTlp = init.maxTlp;
     this.heartbeatMs = init.heartbeatMs;
     this.#host = host;
@@ -259,6 +275,7 @@ export class PluginHandle {
     const wire = this.requestScope === "full"
       ? requestToWire(request, payload, request.payloads.indexOf(payload))
       : payloadRequestToWire(request, payload);
+    wire.payloads[wire.index].content = this.#contentFor(payload);
     const { value, payloadMeta } = await this.#call({ method, request: wire });
     if (payloadMeta !== undefined) {
       const meta = PayloadMetaJsonSchema.safeParse(payloadMeta);
@@ -273,6 +290,18 @@ export class PluginHandle {
       Object.assign(payload.payloadMeta, PayloadMeta.fromJSON(meta.data));
     }
     return value;
+  }
+
+  /**
+   * The bytes to send: shared memory to a plugin allowed to share it (moving a large payload there
+   * once), and otherwise a private copy of bytes that are in shared memory.
+   */
+  #contentFor(payload: Payload): Uint8Array {
+    if (this.#content === "direct") return payload.content;
+    if (this.#content === "share" && payload.content.byteLength >= this.#shareThreshold) {
+      return payload.share();
+    }
+    return isShared(payload.content) ? payload.content.slice() : payload.content;
   }
 
   #call(call: Call) {

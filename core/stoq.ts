@@ -7,6 +7,7 @@
 import { dirname, resolve } from "node:path";
 import { AsyncQueue } from "./async_queue.ts";
 import { ContentIndex } from "./content_index.ts";
+import { DEFAULT_SHARE_THRESHOLD } from "./shared_bytes.ts";
 import { type IniFile, readIniFile } from "./config.ts";
 import {
   ConfigError,
@@ -29,7 +30,7 @@ import {
 import { mergeOptions, type RawOption, type RawOptions, splitList } from "./options.ts";
 import { Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
 import type { Kind } from "./plugin.ts";
-import { PluginHandle, type RequestScope } from "./plugin_handle.ts";
+import { type ContentMode, PluginHandle, type RequestScope } from "./plugin_handle.ts";
 import { discoverPlugins, isPluginLocation, manifestAt, type PluginEntry } from "./registry.ts";
 import { Request, RequestMeta } from "./request.ts";
 import { StoqResponse } from "./response.ts";
@@ -90,6 +91,11 @@ export interface StoqOptions {
   maxRequiredWorkerDepth?: number;
   /** Largest payload scanned, in bytes, initial or extracted (default 0: no limit). */
   maxPayloadSize?: number;
+  /**
+   * Payloads of at least this many bytes are shared (not copied) with the sandboxed plugins whose
+   * stoq.cfg section says `share_content = True` (default 16 MiB; 0: always).
+   */
+  shareThreshold?: number;
   /**
    * How plugins are isolated unless their stoq.cfg section says otherwise: `worker` (default), `process`
    * or `none` (in-process, for trusted plugins and debugging).
@@ -201,6 +207,8 @@ export class Stoq {
   readonly maxRequiredWorkerDepth: number;
   /** Largest payload scanned, in bytes (0: no limit). */
   readonly maxPayloadSize: number;
+  /** Payloads of at least this many bytes go in shared memory to plugins with `share_content`. */
+  readonly shareThreshold: number;
   /** Deep dispatch passes per payload per round. */
   readonly maxDispatchPasses: number;
   /** Workers every payload goes to. */
@@ -258,6 +266,8 @@ export class Stoq {
     this.maxRequiredWorkerDepth = options.maxRequiredWorkerDepth ??
       cfg.integer("max_required_worker_depth", 10, 0);
     this.maxPayloadSize = options.maxPayloadSize ?? cfg.integer("max_payload_size", 0, 0);
+    this.shareThreshold = options.shareThreshold ??
+      cfg.integer("share_threshold", DEFAULT_SHARE_THRESHOLD, 0);
     this.maxDispatchPasses = options.maxDispatchPasses ?? cfg.integer("max_dispatch_passes", 1, 1);
     for (
       const [name, value] of Object.entries({
@@ -395,7 +405,7 @@ export class Stoq {
         `The plugin "${reference}" is invalid or does not exist in your plugin path`,
       );
     }
-    const { spec, timeoutMs, requiredWorkers, maxTlp, heartbeatMs, requestScope } = this
+    const { spec, timeoutMs, requiredWorkers, maxTlp, heartbeatMs, requestScope, content } = this
       .#prepare(entry);
     this.#checkVersion(entry, spec.options);
     const host = await this.#hostFactory(spec);
@@ -403,6 +413,8 @@ export class Stoq {
       requiredWorkers,
       timeoutMs,
       requestScope,
+      content,
+      shareThreshold: this.shareThreshold,
       maxTlp,
       heartbeatMs,
       log: this.log,
@@ -420,6 +432,7 @@ export class Stoq {
     maxTlp: number | undefined;
     heartbeatMs: number | undefined;
     requestScope: RequestScope;
+    content: ContentMode;
   } {
     const merged = mergeOptions(
       entry.options,
@@ -504,6 +517,11 @@ export class Stoq {
       maxTlp,
       heartbeatMs: beatSeconds > 0 ? beatSeconds * 1000 : undefined,
       requestScope: scopeOf(entry.name, merged.request_scope),
+      content: isolation === "none"
+        ? "direct"
+        : shareOf(entry.name, merged.share_content) && isolation === "worker"
+        ? "share"
+        : "copy",
       requiredWorkers: Array.isArray(required)
         ? required.map(String)
         : typeof required === "string"
@@ -1339,6 +1357,7 @@ const CORE_KEYS = [
   "max_payload_size",
   "max_dispatch_passes",
   "isolation",
+  "share_threshold",
 ];
 
 class CoreConfig {
@@ -1416,6 +1435,24 @@ function startHost(spec: PluginSpec, log: Logger) {
     memoryLimitMb: spec.memoryLimitMb,
     loadTimeoutMs: spec.loadTimeoutMs,
   });
+}
+
+function shareOf(plugin: string, option: RawOption | undefined): boolean {
+  if (option === undefined) return false;
+  if (option.source === "manifest") {
+    throw new PermissionDeniedError(
+      plugin,
+      `Plugin "${plugin}" asks for shared payload memory (${option.origin}): only the operator can allow that, in stoq.cfg with "[${plugin}] share_content = True"`,
+    );
+  }
+  const value = String(option.value).trim().toLowerCase();
+  if (["true", "yes", "on", "1"].includes(value)) return true;
+  if (["false", "no", "off", "0"].includes(value)) return false;
+  throw new ConfigError(
+    `Invalid option "share_content" for plugin "${plugin}" (${option.origin}): use True or False, got ${
+      JSON.stringify(option.value)
+    }`,
+  );
 }
 
 function scopeOf(plugin: string, option: RawOption | undefined): RequestScope {

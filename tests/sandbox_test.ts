@@ -506,3 +506,62 @@ Deno.test("stoq list shows each plugin's kinds, isolation and permissions", asyn
   assert.match(block, /isolation: worker/);
   assert.match(block, /read: .*sandbox_plugins\/hostile/);
 });
+
+Deno.test("large payloads are shared only with plugins the operator allows; the others get a copy", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-share-" });
+  try {
+    for (const name of ["mutator", "peeker"]) {
+      await Deno.mkdir(join(dir, name));
+      await Deno.writeTextFile(
+        join(dir, name, `${name}.stoq`),
+        `[Core]\nName = ${name}\nModule = mod\nKinds = worker\n`,
+      );
+      await Deno.writeTextFile(
+        join(dir, name, "mod.ts"),
+        `import { definePlugin } from "${API_URL}";\n` +
+          `export default definePlugin({ setup: () => ({ scan: (payload) => {\n` +
+          `  const shared = payload.content.buffer instanceof SharedArrayBuffer;\n` +
+          `  const first = payload.content[0];\n` +
+          (name === "mutator" ? `  payload.content[0] = 0x21;\n` : "") +
+          `  return { results: { shared, first } };\n} }) });\n`,
+      );
+    }
+    const stoq = await Stoq.create({
+      baseDir: dir,
+      pluginDirList: [dir],
+      alwaysDispatch: ["mutator", "peeker"],
+      pluginOpts: { peeker: { share_content: true } },
+      shareThreshold: 0,
+      logSinks: [],
+    });
+    try {
+      const content = new TextEncoder().encode("abc");
+      for (let i = 0; i < 3; i++) {
+        const response = (await stoq.scan(content)).toJSON();
+        assert.deepEqual(response.errors, []);
+        const workers = response.results[0].workers;
+        assert.deepEqual(workers.mutator, { shared: false, first: 97 });
+        assert.deepEqual(workers.peeker, { shared: true, first: 97 });
+      }
+      assert.equal(content[0], 97, "the caller's bytes are never changed");
+    } finally {
+      await stoq.close();
+    }
+    // A plugin cannot ask for shared memory itself.
+    await Deno.writeTextFile(
+      join(dir, "mutator", "mutator.stoq"),
+      "[Core]\nName = mutator\nModule = mod\nKinds = worker\n\n[options]\nshare_content = True\n",
+    );
+    await assert.rejects(
+      Stoq.create({
+        baseDir: dir,
+        pluginDirList: [dir],
+        alwaysDispatch: ["mutator"],
+        logSinks: [],
+      }),
+      /asks for shared payload memory .*only the operator can/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,6 +7,7 @@
 import { basename, dirname, join } from "node:path";
 import { dumps } from "../dumps.ts";
 import { StoqError } from "../errors.ts";
+import { readFileMaybeShared } from "../shared_bytes.ts";
 import { RequestMeta } from "../request.ts";
 import { Stoq } from "../stoq.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -71,7 +72,7 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
     }
     const files = inputs!;
     if (files.length === 1) {
-      const content = await Deno.readFile(files[0]);
+      const content = await readFileMaybeShared(files[0], stoq.shareThreshold);
       if (content.byteLength === 0) {
         output.err(`Error: The provided content to scan was empty: "${files[0]}"`);
         return 2;
@@ -83,7 +84,7 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
     let failed = 0;
     const progress = new Progress(files.length, output.progress ?? stderrProgressSink());
     await inOrder(files, navigator.hardwareConcurrency || 2, async (file) => {
-      const content = await Deno.readFile(file);
+      const content = await readFileMaybeShared(file, stoq.shareThreshold);
       return await scanOne(content, basename(file));
     }, (file, result) => {
       progress.done(result instanceof Error || result.errors.length > 0);
