@@ -1,6 +1,6 @@
 /**
- * A test worker: results `{saw}` (the workers whose results it saw on its payload); with
- * `extract = True` it extracts `child:<content>` from a payload that is not a child; `to` names
+ * Test workers wb, wc, wd and we (one module, four manifests): results `{saw}` (the workers whose
+ * results it saw on its payload); with `extract = True` it extracts `child:<content>` from a payload that is not a child; `to` names
  * workers for `dispatchTo`.
  *
  * @module
