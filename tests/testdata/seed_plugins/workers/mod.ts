@@ -1,7 +1,8 @@
 /**
- * Test workers wb, wc, wd and we (one module, four manifests): results `{saw}` (the workers whose
- * results it saw on its payload); with `extract = True` it extracts `child:<content>` from a payload that is not a child; `to` names
- * workers for `dispatchTo`.
+ * Test workers wb, wc, wd and we (one module, four manifests; wa is the same worker in a folder of
+ * its own, for its templates): results `{saw}` (the workers whose results it saw on its payload);
+ * with `extract = True` it extracts `child:<content>` from a payload that is not a child; `to`
+ * names workers for `dispatchTo`.
  *
  * @module
  */
