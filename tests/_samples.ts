@@ -8,26 +8,13 @@
  * @module
  */
 import { constants, deflateRawSync, gzipSync } from "node:zlib";
+import { CRC_TABLE, crc32 } from "../plugins/decompress/_crc32.ts";
 
 const encoder = new TextEncoder();
 const MiB = 1 << 20;
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
 /** CRC-32 of `data`, continuing from `crc` (the CRC of what came before). */
-export function crc32(data: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
+export { crc32 };
 
 /** CRC-32 of `count` zero bytes, continuing from `crc`. */
 export function crc32Zeros(count: number, crc = 0): number {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PluginNotFoundError, Stoq, StoqError } from "../mod.ts";
 import { installPlugin } from "../core/cli/install.ts";
+import { runCli } from "./_cli.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -145,24 +146,10 @@ Deno.test("a remote plugin is never fetched at scan time", async () => {
 Deno.test("stoq install copies a local plugin folder and says where", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stoq-install-" });
   try {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--no-remote",
-        "--cached-only",
-        join(ROOT, "cli.ts"),
-        "install",
-        join(ROOT, "plugins", "hash"),
-        "--install_dir",
-        dir,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const output = await runCli(["install", join(ROOT, "plugins", "hash"), "--install_dir", dir]);
+    assert.equal(output.code, 0, output.stderr);
     assert.equal(
-      new TextDecoder().decode(output.stdout).trim(),
+      output.stdout.trim(),
       `Successfully installed ${join(ROOT, "plugins", "hash")} into ${join(dir, "hash")}`,
     );
     assert.ok(Deno.statSync(join(dir, "hash", "hash.stoq")).isFile);

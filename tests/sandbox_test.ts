@@ -11,6 +11,7 @@ import { PermissionDeniedError, Stoq, type StoqOptions } from "../mod.ts";
 import { Payload } from "../core/payload.ts";
 import { Request } from "../core/request.ts";
 import type { IsolationMode } from "../core/sandbox/host.ts";
+import { runCli } from "./_cli.ts";
 import { captureSink } from "./_conformance.ts";
 
 const SANDBOX = fileURLToPath(new URL("./testdata/sandbox_plugins", import.meta.url));
@@ -456,14 +457,11 @@ Deno.test("a pool of Workers serves concurrent calls on separate instances, up t
   }
 });
 
-const CLI_FLAGS = ["run", "-A", "--no-remote", "--cached-only", join(ROOT, "cli.ts")];
-
 Deno.test("the command line closes remote import() and exits promptly past a spinning plugin", async () => {
   const server = listen();
   try {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        ...CLI_FLAGS,
+    const output = await runCli(
+      [
         "scan",
         join(SANDBOX, "hostile", "hostile.txt"),
         "--plugin-dir",
@@ -476,13 +474,10 @@ Deno.test("the command line closes remote import() and exits promptly past a spi
         `hostile_worker:target_port=${server.port}`,
         "hostile_worker:try_import=True",
       ],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, stderr);
-    const response = JSON.parse(new TextDecoder().decode(output.stdout));
+      { signal: AbortSignal.timeout(60_000) },
+    );
+    assert.equal(output.code, 0, output.stderr);
+    const response = JSON.parse(output.stdout);
     const attacks = response.results[0].workers.hostile_worker;
     assert.match(attacks.remote_import, /--no-remote|import access/);
     assert.deepEqual(server.hits, []);
@@ -494,13 +489,9 @@ Deno.test("the command line closes remote import() and exits promptly past a spi
 });
 
 Deno.test("stoq list shows each plugin's kinds, isolation and permissions", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [...CLI_FLAGS, "list", "--plugin-dir", SANDBOX],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const output = await runCli(["list", "--plugin-dir", SANDBOX]);
+  const text = output.stdout;
+  assert.equal(output.code, 0, output.stderr);
   const block = text.slice(text.indexOf("hostile_connector"));
   assert.match(block, /- connector/);
   assert.match(block, /isolation: worker/);

@@ -15,9 +15,9 @@ export const CRC_TABLE: Uint32Array = (() => {
   return table;
 })();
 
-/** CRC-32 of some bytes. */
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
+/** CRC-32 of some bytes, continuing from `crc` (the CRC of what came before). */
+export function crc32(data: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return ~c >>> 0;
 }

@@ -1,32 +1,24 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli } from "../../tests/_cli.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 async function scanWithStdout(...extra: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--no-remote",
-      "--cached-only",
-      join(ROOT, "cli.ts"),
-      "scan",
-      join(ROOT, "plugins", "stdout", "stdout.stoq"),
-      "-a",
-      "hash",
-      "-R",
-      "",
-      "-C",
-      "stdout",
-      ...extra,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout);
+  const output = await runCli([
+    "scan",
+    join(ROOT, "plugins", "stdout", "stdout.stoq"),
+    "-a",
+    "hash",
+    "-R",
+    "",
+    "-C",
+    "stdout",
+    ...extra,
+  ]);
+  assert.equal(output.code, 0, output.stderr);
+  return output.stdout;
 }
 
 Deno.test("stdout prints each response as stoQ's indented JSON, from its sandbox", async () => {
