@@ -8,7 +8,7 @@
  * @module
  */
 import { constants, deflateRawSync, gzipSync } from "node:zlib";
-import { CRC_TABLE, crc32 } from "../plugins/decompress/_crc32.ts";
+import { crc32, CRC_TABLE } from "../plugins/decompress/_crc32.ts";
 
 const encoder = new TextEncoder();
 const MiB = 1 << 20;
