@@ -174,3 +174,14 @@ Deno.test("stoq install copies a local plugin folder and says where", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("install explains what to give instead of a jsr: or npm: reference", async () => {
+  for (const source of ["jsr:@someone/plugin", "npm:some-plugin"]) {
+    await assert.rejects(
+      installPlugin(source, "/nonexistent"),
+      (err: Error) =>
+        err instanceof StoqError &&
+        /give the https: URL of the plugin's \.stoq manifest/.test(err.message),
+    );
+  }
+});

@@ -71,6 +71,11 @@ export async function installPlugin(
   installDir: string,
   options: InstallOptions = {},
 ): Promise<string> {
+  if (/^(jsr|npm):/i.test(source)) {
+    throw new StoqError(
+      `Cannot install "${source}": give the https: URL of the plugin's .stoq manifest, or a folder (a jsr: or npm: plugin has no manifest to read)`,
+    );
+  }
   const remote = /^https?:\/\//i.test(source);
   const files = new Map<string, Uint8Array>();
   let name: string;
