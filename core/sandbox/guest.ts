@@ -15,6 +15,9 @@ import {
   type ProviderItemWire,
 } from "./protocol.ts";
 
+/** Messages in a batch before it goes without waiting for the end of the task. */
+const BATCH = 32;
+
 /** How a guest talks to its host. */
 export interface GuestPort {
   /** Send a batch of messages; `transfer` lists buffers the guest gives up. */
@@ -45,13 +48,17 @@ export function serveGuest(port: GuestPort): void {
   const send = (message: GuestMessage, transfer: ArrayBuffer[] = []) => {
     outbox.push(message);
     for (const buffer of transfer) if (!transfers.includes(buffer)) transfers.push(buffer);
+    // A full batch goes at once, so the host works on it while this guest goes on with the rest.
+    if (outbox.length >= BATCH) return flush();
     if (scheduled) return;
     scheduled = true;
     // setImmediate, not setTimeout(0): Deno clamps a zero timeout to about 2 ms.
-    setImmediate(flush);
+    setImmediate(() => {
+      scheduled = false;
+      flush();
+    });
   };
   const flush = () => {
-    scheduled = false;
     const batch = outbox;
     const transfer = transfers;
     outbox = [];

@@ -5,6 +5,7 @@
  * @module
  */
 import { PluginTimeoutError } from "../errors.ts";
+import { callDeadlines } from "./deadlines.ts";
 import type { Logger } from "../log.ts";
 import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
 import type { Call, CallResult } from "./protocol.ts";
@@ -47,16 +48,16 @@ export function withTimeout<T>(
   method: string,
   ms: number,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancel = callDeadlines.add(ms, () => {
       reject(
         new PluginTimeoutError(
           plugin,
           `Plugin "${plugin}" did not finish "${method}" within ${ms / 1000} s`,
         ),
       );
-    }, ms);
+    });
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(cancel);
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { PluginCrashError, PluginError, PluginTimeoutError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Kind } from "../plugin.ts";
+import { callDeadlines } from "./deadlines.ts";
 import { frame, FrameReader } from "./frames.ts";
 import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
 import { permissionFlags, type Permissions, workerPermissions } from "./permissions.ts";
@@ -252,7 +253,8 @@ class Instance {
   readonly #pending = new Map<number, Pending>();
   /** Ids of the calls sent, in order; the first is the one running. */
   readonly #order: number[] = [];
-  #watchdog?: ReturnType<typeof setTimeout>;
+  /** Cancels the running call's deadline. */
+  #unwatch: () => void = () => {};
   /** Average milliseconds per call (with message latency), once measured. */
   #paceMs?: number;
   /** When the running call started, as far as the host can tell. */
@@ -374,13 +376,13 @@ class Instance {
 
   /** Time the running call (the first sent and not answered). */
   #watch() {
-    clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#unwatch();
+    this.#unwatch = () => {};
     const id = this.#order[0];
     const pending = id === undefined ? undefined : this.#pending.get(id);
     const ms = pending?.job.options.timeoutMs;
     if (!pending || !ms) return;
-    this.#watchdog = setTimeout(() => {
+    this.#unwatch = callDeadlines.add(ms, () => {
       if (this.#order[0] !== id) return;
       this.#order.shift();
       this.#pending.delete(id);
@@ -393,7 +395,7 @@ class Instance {
         ),
       );
       this.#died(`a call ("${pending.job.call.method}") timed out`, true);
-    }, ms);
+    });
   }
 
   /** Ask the plugin to close, then stop it; a plugin that does not answer is stopped anyway. */
@@ -492,7 +494,7 @@ class Instance {
   #died(reason: string, runningSettled = false) {
     if (!this.alive) return;
     this.alive = false;
-    clearTimeout(this.#watchdog);
+    this.#unwatch();
     this.#kill();
     this.#onLoad?.reject(
       new PluginError(this.#spec.name, `Cannot load plugin "${this.#spec.name}": ${reason}`),
@@ -536,6 +538,9 @@ interface Transport {
   kill(): void;
 }
 
+/** Messages in a batch before it goes without waiting for the end of the task. */
+const OUTBOX_BATCH = 32;
+
 /** Collects messages and hands them over as one batch at the end of the current task. */
 class Outbox<T> {
   #items: T[] = [];
@@ -548,15 +553,21 @@ class Outbox<T> {
 
   push(item: T) {
     this.#items.push(item);
+    // A full batch goes at once, so the plugin starts on it while the core queues more.
+    if (this.#items.length >= OUTBOX_BATCH) return this.#send();
     if (this.#scheduled) return;
     this.#scheduled = true;
     // setImmediate, not setTimeout(0): Deno clamps a zero timeout to about 2 ms.
     setImmediate(() => {
       this.#scheduled = false;
-      const items = this.#items;
-      this.#items = [];
-      if (items.length > 0) this.#flush(items);
+      this.#send();
     });
+  }
+
+  #send() {
+    const items = this.#items;
+    this.#items = [];
+    if (items.length > 0) this.#flush(items);
   }
 }
 
