@@ -556,3 +556,51 @@ Deno.test("large payloads are shared only with plugins the operator allows; the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a plugin that cannot be restarted fails its calls at once, and is tried again later", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-restart-" });
+  try {
+    await Deno.mkdir(join(dir, "fragile"));
+    await Deno.writeTextFile(
+      join(dir, "fragile", "fragile.stoq"),
+      "[Core]\nName = fragile\nModule = mod\nKinds = worker\n",
+    );
+    await Deno.writeTextFile(join(dir, "fragile", "ready"), "");
+    await Deno.writeTextFile(
+      join(dir, "fragile", "mod.ts"),
+      `import { definePlugin } from "${API_URL}";\n` +
+        `export default definePlugin({ setup: ({ dir }) => {\n` +
+        `  Deno.statSync(dir + "/ready");\n` +
+        `  return { scan: (payload) => {\n` +
+        `    if (new TextDecoder().decode(payload.content) === "crash") Deno.exit(1);\n` +
+        `    return { results: { ok: true } };\n` +
+        `  } };\n} });\n`,
+    );
+    const stoq = await Stoq.create({
+      baseDir: dir,
+      pluginDirList: [dir],
+      alwaysDispatch: ["fragile"],
+      pluginOpts: { fragile: { concurrency: 1 } },
+      logSinks: [],
+    });
+    try {
+      await Deno.remove(join(dir, "fragile", "ready"));
+      const crashed = (await stoq.scan("crash")).toJSON();
+      assert.equal(crashed.errors[0].kind, "crash");
+      // The fresh instance cannot set up: the call fails with the load error instead of waiting.
+      const failed = (await stoq.scan("x")).toJSON();
+      assert.equal(failed.errors.length, 1);
+      assert.match(failed.errors[0].error, /setup\(\) failed/);
+      // Once the cause is gone, a later call starts the plugin again.
+      await Deno.writeTextFile(join(dir, "fragile", "ready"), "");
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const recovered = (await stoq.scan("x")).toJSON();
+      assert.deepEqual(recovered.errors, []);
+      assert.deepEqual(recovered.results[0].workers.fragile, { ok: true });
+    } finally {
+      await stoq.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

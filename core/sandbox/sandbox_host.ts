@@ -47,6 +47,8 @@ export const DEFAULT_CONCURRENCY: number = Math.max(1, navigator.hardwareConcurr
 /** The default heap cap of a subprocess, in MiB. */
 export const DEFAULT_MEMORY_LIMIT_MB = 1024;
 const CLOSE_GRACE_MS = 5_000;
+/** How long a pool waits before it tries again to start an instance that failed to start. */
+const RESTART_BACKOFF_MS = 2_000;
 
 /**
  * Start a plugin in the sandbox. Rejects with a `PluginError` naming the plugin when it cannot load.
@@ -98,6 +100,9 @@ class Pool implements PluginHost {
   readonly #queue: Job[] = [];
   #starting = 0;
   #closed = false;
+  /** After a failed start, no new instance is started before this time. */
+  #growBlockedUntil = 0;
+  #lastStartError?: Error;
 
   constructor(spec: PluginSpec, log: Logger, options: SandboxOptions) {
     this.name = spec.name;
@@ -173,6 +178,14 @@ class Pool implements PluginHost {
 
   #grow() {
     if (this.#closed || this.#alive().length + this.#starting >= this.#limit) return;
+    if (performance.now() < this.#growBlockedUntil) {
+      // A start failed a moment ago: do not retry on every call. With no instance at all, the
+      // queued jobs fail with that error instead of waiting.
+      if (this.#alive().length === 0 && this.#starting === 0) {
+        for (const job of this.#queue.splice(0)) job.reject(this.#lastStartError!);
+      }
+      return;
+    }
     this.#starting++;
     this.#spawn().then(
       (instance) => {
@@ -181,6 +194,8 @@ class Pool implements PluginHost {
       },
       (err) => {
         this.#log.error(`Cannot start another instance: ${messageOf(err)}`);
+        this.#lastStartError = err instanceof Error ? err : new Error(String(err));
+        this.#growBlockedUntil = performance.now() + RESTART_BACKOFF_MS;
         // With no instance left to run them, the queued jobs fail with the load error.
         if (this.#alive().length === 0) {
           for (const job of this.#queue.splice(0)) job.reject(err);
