@@ -16,6 +16,9 @@ export type Reply = string | number | null | Uint8Array | Reply[];
 /** An argument of a command. */
 export type Arg = string | number | Uint8Array;
 
+/** Error replies that mean "try again shortly", retried like a lost connection. */
+const TRANSIENT_REPLIES: ReadonlySet<string> = new Set(["LOADING", "TRYAGAIN", "MASTERDOWN"]);
+
 /** Redis answered a command with an error (`-ERR ...`, `-NOGROUP ...`). */
 export class RedisReplyError extends Error {
   /** The first word of the reply, e.g. `ERR`, `NOGROUP`, `BUSYGROUP`. */
@@ -324,7 +327,8 @@ export interface ClientOptions {
 /**
  * A connection that comes back: a command that fails because the connection is lost waits (with
  * exponential backoff) for Redis to come back and runs again. Use it only for commands that may run
- * twice (the caller decides); `RedisReplyError`s are never retried.
+ * twice (the caller decides); `RedisReplyError`s are not retried, except LOADING, TRYAGAIN and
+ * MASTERDOWN (a Redis still loading its data after a restart), which are waited out the same way.
  */
 export class RedisClient {
   readonly address: RedisAddress;
@@ -382,7 +386,11 @@ export class RedisClient {
       try {
         return await run(await this.#connect());
       } catch (err) {
-        if (!(err instanceof RedisConnectionError) || this.#closed) throw err;
+        // A Redis that is still loading its data after a restart answers LOADING: wait as for a
+        // lost connection (a write refused then would otherwise fail a save and lose a result).
+        const transient = err instanceof RedisConnectionError ||
+          (err instanceof RedisReplyError && TRANSIENT_REPLIES.has(err.code));
+        if (!transient || this.#closed) throw err;
         this.#connection = undefined;
         const limit = this.#options.retryForMs;
         if (limit !== undefined && Date.now() - started + wait > limit) throw err;
