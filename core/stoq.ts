@@ -37,7 +37,7 @@ import { StoqResponse } from "./response.ts";
 import { ScanError } from "./scan_error.ts";
 import type { HostFactory, IsolationMode, PluginSpec } from "./sandbox/host.ts";
 import { startInProcess } from "./sandbox/in_process.ts";
-import { computePermissions, type Permissions } from "./sandbox/permissions.ts";
+import { computePermissions, NO_PERMISSIONS, type Permissions } from "./sandbox/permissions.ts";
 import { startSandboxed } from "./sandbox/sandbox_host.ts";
 import type { ProviderItemWire } from "./sandbox/protocol.ts";
 import { STOQ_VERSION } from "./sandbox/runtime.ts";
@@ -1422,15 +1422,7 @@ function startHost(spec: PluginSpec, log: Logger) {
   if (isolation === "none") return startInProcess(spec, log);
   return startSandboxed(spec, log, {
     isolation,
-    permissions: spec.permissions ?? {
-      read: [],
-      write: [],
-      net: [],
-      env: [],
-      run: [],
-      ffi: [],
-      sys: [],
-    },
+    permissions: spec.permissions ?? NO_PERMISSIONS,
     concurrency: spec.concurrency,
     memoryLimitMb: spec.memoryLimitMb,
     loadTimeoutMs: spec.loadTimeoutMs,

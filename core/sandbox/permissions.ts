@@ -27,6 +27,17 @@ export type Grant = true | string[];
 /** What a sandboxed plugin may do. */
 export type Permissions = Record<PermissionName, Grant>;
 
+/** Nothing at all: what a sandboxed plugin gets when no permissions were computed for it. */
+export const NO_PERMISSIONS: Readonly<Permissions> = Object.freeze({
+  read: [],
+  write: [],
+  net: [],
+  env: [],
+  run: [],
+  ffi: [],
+  sys: [],
+});
+
 /** The permissions whose items are paths. */
 const PATH_PERMISSIONS: ReadonlySet<PermissionName> = new Set(["read", "write", "ffi"]);
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Stoq } from "../../mod.ts";
-import { goldenInputs } from "./testdata/inputs.ts";
+import { COMMITTED, goldenInputs } from "./testdata/inputs.ts";
 import { RULE_SETS } from "./testdata/regen_expected.ts";
 
 const PLUGINS = new URL("..", import.meta.url).pathname;
@@ -158,14 +158,7 @@ Deno.test("getDispatches() routes the shipped dispatcher rules to the extraction
       };
       for (
         const name of [
-          "hello.zip",
-          "hello.txt.gz",
-          "hello.txt.bz2",
-          "hello.txt.xz",
-          "hello.7z",
-          "hello.tar",
-          "hello.a",
-          "hello.deb",
+          ...COMMITTED,
           "iso9660.iso",
           "cab.cab",
           "rar4.rar",
