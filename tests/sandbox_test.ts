@@ -604,3 +604,41 @@ Deno.test("a plugin that cannot be restarted fails its calls at once, and is tri
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a result that cannot cross the sandbox fails only its own call, with the reason", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-clone-" });
+  try {
+    await Deno.mkdir(join(dir, "uncloneable"));
+    await Deno.writeTextFile(
+      join(dir, "uncloneable", "uncloneable.stoq"),
+      "[Core]\nName = uncloneable\nModule = mod\nKinds = worker\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "uncloneable", "mod.ts"),
+      `import { definePlugin } from "${API_URL}";\n` +
+        `export default definePlugin({ setup: () => ({ scan: (payload) => {\n` +
+        `  const bad = new TextDecoder().decode(payload.content) === "bad";\n` +
+        `  return { results: bad ? { f: () => 1 } : { ok: true } };\n} }) });\n`,
+    );
+    const stoq = await Stoq.create({
+      baseDir: dir,
+      pluginDirList: [dir],
+      alwaysDispatch: ["uncloneable"],
+      pluginOpts: { uncloneable: { concurrency: 1 } },
+      logSinks: [],
+    });
+    try {
+      // Sent together, so their results share one batch.
+      const [bad, good] = await Promise.all([stoq.scan("bad"), stoq.scan("good")]);
+      assert.equal(bad.errors.length, 1);
+      assert.equal(bad.errors[0].kind, "worker");
+      assert.match(bad.errors[0].error, /DataCloneError|could not be cloned/);
+      assert.deepEqual(good.errors, []);
+      assert.deepEqual(good.results[0].workers.uncloneable, { ok: true });
+    } finally {
+      await stoq.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

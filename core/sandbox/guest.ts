@@ -63,7 +63,28 @@ export function serveGuest(port: GuestPort): void {
     const transfer = transfers;
     outbox = [];
     transfers = [];
-    if (batch.length > 0) port.send(batch, transfer);
+    if (batch.length === 0) return;
+    try {
+      port.send(batch, transfer);
+    } catch {
+      // Something in the batch cannot be cloned (a plugin returned a function, say): send the
+      // messages one by one, so that only the call that returned it fails, with the reason.
+      for (const message of batch) sendAlone(message);
+    }
+  };
+  const sendAlone = (message: GuestMessage) => {
+    const buffers = message.type === "result"
+      ? buffersOf(message.value)
+      : message.type === "put"
+      ? buffersOf(message.item)
+      : [];
+    try {
+      port.send([message], buffers);
+    } catch (err) {
+      if (message.type !== "result" && message.type !== "put") throw err;
+      const id = message.type === "result" ? message.id : message.call;
+      port.send([{ type: "error", id, error: errorToWire(err) }], []);
+    }
   };
   // Calls run one at a time, in the order they came (a provider's ingest runs beside them).
   const calls: Extract<HostMessage, { type: "call" }>[] = [];
