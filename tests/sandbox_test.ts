@@ -237,13 +237,14 @@ Deno.test("a manifest asking for more than its kind's cap fails to load, naming 
   }
 });
 
-Deno.test("a plugin cannot grant itself a permission or leave the sandbox from its manifest", async () => {
+Deno.test("a manifest cannot grant its plugin a permission or leave the sandbox, and a bad core option is named", async () => {
   for (
     const [extra, pattern] of [
       ["[options]\nallow_read = /etc\n", /grants itself read access .*only the operator can/],
       ["[options]\nisolation = none\n", /asks to run outside the sandbox .*isolation = none/],
       ["[Permissions]\nenv = HOME\n", /needs env access to "HOME"/],
       ["[Permissions]\nread = /etc/passwd\n", /needs read access to "\/etc\/passwd"/],
+      ["[options]\nrequest_scope = everything\n", /"request_scope" .*use payload or full/],
     ] as const
   ) {
     const dir = await tempPlugin("selfish", extra);
