@@ -232,8 +232,8 @@ export class Payload {
     results: PayloadResults,
     dispatchMeta: Record<string, unknown> = {},
   ): Payload {
-    const payload = new Payload(content, { payloadId: results.payloadId });
-    Object.assign(payload, { results, dispatchMeta });
+    const payload = Object.create(Payload.prototype) as Payload;
+    Object.assign(payload, { content, dispatchMeta, results });
     return payload;
   }
 

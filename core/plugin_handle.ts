@@ -185,7 +185,9 @@ export class PluginHandle {
   async scan(payload: Payload, request: Request): Promise<WorkerOutcome | null> {
     const value = await this.#callOn("scan", payload, request);
     if (value == null) return null;
-    const parsed = this.#parse("scan", WorkerResponseSchema, value);
+    const parsed = isPlainWorkerResponse(value)
+      ? value
+      : this.#parse("scan", WorkerResponseSchema, value);
     return {
       results: parsed.results ?? null,
       extracted: (parsed.extracted ?? []).map((child) =>
@@ -276,7 +278,12 @@ export class PluginHandle {
       ? requestToWire(request, payload, request.payloads.indexOf(payload))
       : payloadRequestToWire(request, payload);
     wire.payloads[wire.index].content = this.#contentFor(payload);
-    const { value, payloadMeta } = await this.#call({ method, request: wire });
+    // Dispatchers see a payload again every round: the same instance keeps what it cached.
+    const affinity = method === "scan" || method === "archive" ? undefined : payload.payloadId;
+    const { value, payloadMeta } = await this.#host.call({ method, request: wire }, {
+      timeoutMs: this.timeoutMs,
+      affinity,
+    });
     if (payloadMeta !== undefined) {
       const meta = PayloadMetaJsonSchema.safeParse(payloadMeta);
       if (!meta.success) {
@@ -340,6 +347,31 @@ export class PluginHandle {
         })
     );
   }
+}
+
+const WORKER_RESPONSE_KEYS = new Set(["results", "extracted", "errors", "dispatchTo"]);
+
+/**
+ * A worker response with results and nothing to extract, no errors and no dispatches: the common
+ * case, which needs no zod. Anything else is checked by `WorkerResponseSchema`.
+ */
+function isPlainWorkerResponse(value: unknown): value is z.output<typeof WorkerResponseSchema> {
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (!WORKER_RESPONSE_KEYS.has(key)) return false;
+    const field = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    if (key === "results") {
+      if (field !== null && !isPlainObject(field)) return false;
+    } else if (!Array.isArray(field) || field.length > 0) return false;
+  }
+  return true;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** The request as a plugin sees it with `request_scope = payload`: the payload alone. */

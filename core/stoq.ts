@@ -224,6 +224,8 @@ export class Stoq {
 
   readonly #plugins: Map<string, PluginEntry>;
   readonly #loaded = new Map<string, Promise<PluginHandle>>();
+  /** The handles of `#loaded` that are ready, so a scan looks them up without awaiting. */
+  readonly #ready = new Map<string, PluginHandle>();
   readonly #pluginOpts: Record<string, Record<string, unknown>>;
   readonly #hostFactory: HostFactory;
   readonly #roleNames: Record<RoleName, string[]>;
@@ -382,10 +384,17 @@ export class Stoq {
     if (cached) return cached;
     const loading = this.#load(key);
     this.#loaded.set(key, loading);
-    loading.catch(() => {
+    loading.then((handle) => {
+      if (this.#loaded.get(key) === loading) this.#ready.set(key, handle);
+    }, () => {
       if (this.#loaded.get(key) === loading) this.#loaded.delete(key);
     });
     return loading;
+  }
+
+  /** A loaded plugin at once, else one that loads: what the scan loop uses. */
+  #plugin(name: string): PluginHandle | Promise<PluginHandle> {
+    return this.#ready.get(name.trim()) ?? this.loadPlugin(name);
   }
 
   async #load(reference: string): Promise<PluginHandle> {
@@ -590,7 +599,8 @@ export class Stoq {
     const start = cleanNames(options.addStartDispatch ?? []);
     const startDeep = cleanNames(options.addStartDeepDispatch ?? []);
     const initial = new Set(request.payloads);
-    const index = new ContentIndex(request.payloads);
+    // Built when the first payload is extracted: most requests extract nothing.
+    let index: ContentIndex | undefined;
     const reported = new Set<string>();
     let dispatches: Task[] = [];
     for (const payload of request.payloads) {
@@ -604,9 +614,11 @@ export class Stoq {
     for (let round = 1; round <= this.maxRecursion; round++) {
       const total = new TaskSet(dispatches);
       const scannable = request.payloads.filter((p) => p.payloadMeta.shouldScan);
-      const names = await Promise.all(
-        scannable.map((p) => this.#dispatch(p, request, { deep: false, reported })),
-      );
+      const names = this.roles.dispatchers.size === 0
+        ? scannable.map(() => ({ names: this.alwaysDispatch, errors: [] }))
+        : await Promise.all(
+          scannable.map((p) => this.#dispatch(p, request, { deep: false, reported })),
+        );
       scannable.forEach((payload, i) => {
         for (const name of names[i].names) total.add({ payload, name });
         request.errors.push(...names[i].errors);
@@ -633,6 +645,7 @@ export class Stoq {
         break;
       }
       for (const child of extracted) {
+        index ??= new ContentIndex(request.payloads);
         this.#ingestExtracted(child, request, { index, round, next });
       }
       dispatches = [...next];
@@ -640,10 +653,12 @@ export class Stoq {
     }
     this.#reportPending(pending, request);
 
-    if (request.requestMeta.archivePayloads) await this.#archive(request);
+    if (request.requestMeta.archivePayloads && this.roles.destArchivers.size > 0) {
+      await this.#archive(request);
+    }
     const response = new StoqResponse(request);
-    await this.#decorate(response);
-    await this.#connect(response);
+    if (this.roles.decorators.size > 0) await this.#decorate(response);
+    if (this.roles.connectors.size > 0) await this.#connect(response);
     return response;
   }
 
@@ -793,8 +808,9 @@ export class Stoq {
     request: Request,
     sets: { canRun: TaskSet; deferred: TaskSet; reported: Set<string> },
   ): Promise<void> {
-    const canRun = new TaskSet();
-    const deferred = new TaskSet();
+    // Collected apart, so that a cycle or a too deep chain adds nothing of this task.
+    const canRun: Task[] = [];
+    const deferred: Task[] = [];
     const visit = async (name: string, chain: string[], depth: number): Promise<void> => {
       if (chain.includes(name)) {
         throw new RequiredWorkersError(
@@ -810,7 +826,7 @@ export class Stoq {
       }
       let plugin: PluginHandle;
       try {
-        plugin = await this.loadPlugin(name);
+        plugin = await this.#plugin(name);
         if (!plugin.is("worker")) {
           throw new PluginError(
             name,
@@ -834,8 +850,9 @@ export class Stoq {
       const ran = task.payload.results.pluginsRun.workers;
       if (ran.includes(plugin.name)) return;
       if (!this.#tlpAllows(plugin, task.payload, request, sets.reported)) return;
-      const ready = [...plugin.requiredWorkers].every((required) => ran.includes(required));
-      (ready ? canRun : deferred).add({ payload: task.payload, name: plugin.name });
+      const ready = plugin.requiredWorkers.size === 0 ||
+        [...plugin.requiredWorkers].every((required) => ran.includes(required));
+      (ready ? canRun : deferred).push({ payload: task.payload, name: plugin.name });
       for (const required of plugin.requiredWorkers) {
         await visit(required, [...chain, name], depth + 1);
       }
@@ -861,7 +878,7 @@ export class Stoq {
     task: Task,
     request: Request,
   ): Promise<{ response?: Awaited<ReturnType<PluginHandle["scan"]>>; error?: ScanError }> {
-    const worker = await this.loadPlugin(task.name);
+    const worker = await this.#plugin(task.name);
     try {
       return { response: await worker.scan(task.payload, request) };
     } catch (err) {
@@ -1280,6 +1297,7 @@ export class Stoq {
   async close(): Promise<void> {
     const loaded = [...this.#loaded.values()];
     this.#loaded.clear();
+    this.#ready.clear();
     await Promise.all(loaded.map(async (loading) => {
       try {
         await (await loading).shutdown();
@@ -1299,42 +1317,37 @@ class RequiredWorkersError extends StoqError {
 
 /** An insertion-ordered set of (payload, worker) tasks. */
 class TaskSet {
-  readonly #tasks = new Map<string, Task>();
-  #ids = new WeakMap<Payload, number>();
-  #nextId = 0;
+  readonly #tasks: Task[] = [];
+  readonly #names = new Map<Payload, Set<string>>();
 
   constructor(tasks: Iterable<Task> = []) {
     for (const task of tasks) this.add(task);
   }
 
   get size(): number {
-    return this.#tasks.size;
+    return this.#tasks.length;
   }
 
   add(task: Task) {
-    let id = this.#ids.get(task.payload);
-    if (id === undefined) {
-      id = this.#nextId++;
-      this.#ids.set(task.payload, id);
-    }
-    const key = `${id}\0${task.name}`;
-    if (!this.#tasks.has(key)) this.#tasks.set(key, task);
+    const names = this.#names.get(task.payload);
+    if (names === undefined) this.#names.set(task.payload, new Set([task.name]));
+    else if (!names.has(task.name)) names.add(task.name);
+    else return;
+    this.#tasks.push(task);
   }
 
   has(task: Task): boolean {
-    const id = this.#ids.get(task.payload);
-    return id !== undefined && this.#tasks.has(`${id}\0${task.name}`);
+    return this.#names.get(task.payload)?.has(task.name) ?? false;
   }
 
   /** Tasks grouped by payload order, insertion order within a payload. */
   ordered(payloads: Payload[]): Task[] {
+    if (this.#names.size <= 1) return [...this.#tasks];
     const position = new Map(payloads.map((p, i) => [p, i]));
-    return [...this.#tasks.values()]
-      .map((task, seq) => ({ task, seq }))
-      .sort((a, b) =>
-        (position.get(a.task.payload)! - position.get(b.task.payload)!) || a.seq - b.seq
-      )
-      .map(({ task }) => task);
+    // Array.prototype.sort is stable: equal positions keep their insertion order.
+    return [...this.#tasks].sort((a, b) =>
+      position.get(a.payload)! - position.get(b.payload)!
+    );
   }
 
   [Symbol.iterator](): Iterator<Task> {

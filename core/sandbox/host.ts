@@ -42,6 +42,11 @@ export interface CallOptions {
   timeoutMs?: number;
   /** For `ingest`: receives each item the provider puts; the provider waits for it to resolve. */
   onPut?: (item: ProviderItemWire) => Promise<void>;
+  /**
+   * Calls with the same key go to the same instance of a pool while it has room, so that what an
+   * instance keeps per payload (the yara dispatcher's matches, say) is found again next round.
+   */
+  affinity?: string;
 }
 
 /** A running plugin. */

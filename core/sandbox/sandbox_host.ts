@@ -89,6 +89,23 @@ interface Job {
   retried: boolean;
 }
 
+/**
+ * A result without a payload meta change: the common message, checked without zod. Its value is
+ * checked by the plugin handle, against the schema of the method's return value.
+ */
+function isPlainResult(item: unknown): item is Extract<GuestMessage, { type: "result" }> {
+  const message = item as { type?: unknown; id?: unknown; payloadMeta?: unknown } | null;
+  return message !== null && typeof message === "object" && message.type === "result" &&
+    Number.isInteger(message.id) && message.payloadMeta === undefined;
+}
+
+/** FNV-1a of a string: spreads affinity keys over a pool's instances. */
+function hashOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 class Pool implements PluginHost {
   readonly name: string;
   kinds: readonly Kind[] = [];
@@ -164,9 +181,16 @@ class Pool implements PluginHost {
     while (this.#queue.length > 0 && !this.#closed) {
       const alive = this.#alive();
       let best: Instance | undefined;
-      for (const instance of alive) {
-        if (instance.inFlight < instance.depth && (!best || instance.inFlight < best.inFlight)) {
-          best = instance;
+      const key = this.#queue[0].options.affinity;
+      if (key !== undefined && alive.length > 1) {
+        const preferred = alive[hashOf(key) % alive.length];
+        if (preferred.inFlight < preferred.depth) best = preferred;
+      }
+      if (!best) {
+        for (const instance of alive) {
+          if (instance.inFlight < instance.depth && (!best || instance.inFlight < best.inFlight)) {
+            best = instance;
+          }
         }
       }
       if (!best || best.inFlight > 0) this.#grow();
@@ -433,6 +457,10 @@ class Instance {
   #receive(data: unknown) {
     for (const item of Array.isArray(data) ? data : [data]) {
       if (!this.alive) return;
+      if (isPlainResult(item)) {
+        this.#handle(item);
+        continue;
+      }
       const parsed = GuestMessageSchema.safeParse(item);
       if (!parsed.success) {
         const exit = item as { type?: unknown; code?: unknown } | null;
