@@ -12,7 +12,9 @@ import {
   type GuestMessage,
   type HostMessage,
   HostMessageSchema,
+  type PackedCall,
   type ProviderItemWire,
+  unpackCall,
 } from "./protocol.ts";
 
 /** Messages in a batch before it goes without waiting for the end of the task. */
@@ -105,8 +107,11 @@ export function serveGuest(port: GuestPort): void {
           send({ type: "put", id: put, call: id, item }, buffersOf(item));
         });
       const result = await runtime.invoke(call, onPut);
+      // No payloadMeta key when it did not change: an absent key costs nothing to copy.
       send(
-        { type: "result", id, value: result.value, payloadMeta: result.payloadMeta },
+        result.payloadMeta === undefined
+          ? { type: "result", id, value: result.value }
+          : { type: "result", id, value: result.value, payloadMeta: result.payloadMeta },
         buffersOf(result.value),
       );
     } catch (err) {
@@ -162,8 +167,8 @@ export function serveGuest(port: GuestPort): void {
   port.onMessage((data) => {
     for (const item of Array.isArray(data) ? data : [data]) {
       // The host is stoq's own core: its calls are taken as they come, other messages are checked.
-      if (isPayloadCall(item)) {
-        void handle(item);
+      if (isPackedCall(item)) {
+        void handle(unpackCall(item));
         continue;
       }
       const parsed = HostMessageSchema.safeParse(item);
@@ -180,15 +185,9 @@ export function serveGuest(port: GuestPort): void {
   });
 }
 
-const PAYLOAD_METHODS = new Set(["scan", "getDispatches", "getDeepDispatches", "archive"]);
-
-/** A call about one payload, in the shape the host sends (the common case, checked cheaply). */
-function isPayloadCall(item: unknown): item is Extract<HostMessage, { type: "call" }> {
-  const message = item as { type?: unknown; id?: unknown; call?: { method?: unknown } } | null;
-  return message !== null && typeof message === "object" && message.type === "call" &&
-    typeof message.id === "number" && typeof message.call === "object" && message.call !== null &&
-    PAYLOAD_METHODS.has(message.call.method as string) &&
-    Array.isArray((message.call as { request?: { payloads?: unknown } }).request?.payloads);
+/** A packed call: the host is stoq's own core, so its shape is taken as it comes. */
+function isPackedCall(item: unknown): item is PackedCall {
+  return item !== null && typeof item === "object" && (item as { type?: unknown }).type === "packed";
 }
 
 /**

@@ -6,8 +6,10 @@
  */
 import { z } from "zod";
 import {
+  type PayloadMetaJson,
   PayloadMetaJsonSchema,
   PayloadResultsJsonSchema,
+  type RequestMetaJson,
   RequestMetaJsonSchema,
   ScanErrorJsonSchema,
   StoqResponseJsonSchema,
@@ -177,6 +179,107 @@ export const GuestMessageSchema = z.discriminatedUnion("type", [
 ]);
 /** What a guest sends to the core. */
 export type GuestMessage = z.infer<typeof GuestMessageSchema>;
+
+/**
+ * A call about one payload alone (`request_scope = payload`, the default) with the fields that
+ * hold their defaults left out: most calls are such, and every call is copied into the plugin's
+ * isolate, where copying cost grows with the number of objects more than with their bytes.
+ */
+export interface PackedCall {
+  type: "packed";
+  id: number;
+  method: "scan" | "getDispatches" | "getDeepDispatches" | "archive";
+  content?: Uint8Array;
+  size: number;
+  payloadId: string;
+  payloadMeta?: PayloadMetaJson;
+  pluginsRun?: { workers: string[]; archivers: string[] };
+  extractedFrom?: string[];
+  extractedBy?: string[];
+  workers?: Record<string, unknown>;
+  archivers?: Record<string, unknown>;
+  dispatchMeta?: Record<string, unknown>;
+  requestMeta?: RequestMetaJson;
+}
+
+type CallMessage = Extract<HostMessage, { type: "call" }>;
+
+/** The packed form of a call, or undefined when it is not about one payload alone. */
+export function packCall(message: CallMessage): PackedCall | undefined {
+  const call = message.call;
+  if (
+    call.method !== "scan" && call.method !== "getDispatches" &&
+    call.method !== "getDeepDispatches" && call.method !== "archive"
+  ) return undefined;
+  const request = call.request;
+  if (request.payloads.length !== 1 || request.index !== 0 || request.errors.length > 0) {
+    return undefined;
+  }
+  const { content, dispatch_meta, results } = request.payloads[0];
+  const packed: PackedCall = {
+    type: "packed",
+    id: message.id,
+    method: call.method,
+    size: results.size,
+    payloadId: results.payload_id,
+  };
+  if (content !== undefined) packed.content = content;
+  const meta = results.payload_meta;
+  if (
+    !meta.should_archive || !meta.should_scan || !isEmpty(meta.extra_data) ||
+    meta.dispatch_to.length > 0
+  ) packed.payloadMeta = meta;
+  const run = results.plugins_run;
+  if (run.workers.length > 0 || run.archivers.length > 0) packed.pluginsRun = run;
+  if (results.extracted_from.length > 0) packed.extractedFrom = results.extracted_from;
+  if (results.extracted_by.length > 0) packed.extractedBy = results.extracted_by;
+  if (!isEmpty(results.workers)) packed.workers = results.workers;
+  if (!isEmpty(results.archivers)) packed.archivers = results.archivers;
+  if (!isEmpty(dispatch_meta)) packed.dispatchMeta = dispatch_meta;
+  const requestMeta = request.request_meta;
+  if (
+    !requestMeta.archive_payloads || requestMeta.source !== null ||
+    !isEmpty(requestMeta.extra_data)
+  ) packed.requestMeta = requestMeta;
+  return packed;
+}
+
+/** The call a packed call stands for. */
+export function unpackCall(packed: PackedCall): CallMessage {
+  return {
+    type: "call",
+    id: packed.id,
+    call: {
+      method: packed.method,
+      request: {
+        payloads: [{
+          content: packed.content,
+          dispatch_meta: packed.dispatchMeta ?? {},
+          results: {
+            size: packed.size,
+            payload_id: packed.payloadId,
+            payload_meta: packed.payloadMeta ??
+              { should_archive: true, should_scan: true, extra_data: {}, dispatch_to: [] },
+            plugins_run: packed.pluginsRun ?? { workers: [], archivers: [] },
+            extracted_from: packed.extractedFrom ?? [],
+            extracted_by: packed.extractedBy ?? [],
+            workers: packed.workers ?? {},
+            archivers: packed.archivers ?? {},
+          },
+        }],
+        request_meta: packed.requestMeta ??
+          { archive_payloads: true, source: null, extra_data: {} },
+        errors: [],
+        index: 0,
+      },
+    },
+  };
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
 
 /** Flatten an error (and its causes) for the wire. */
 export function errorToWire(error: unknown, depth = 0): WireError {

@@ -22,6 +22,8 @@ import {
   type GuestMessage,
   GuestMessageSchema,
   type HostMessage,
+  packCall,
+  type PackedCall,
   type WireError,
 } from "./protocol.ts";
 
@@ -400,7 +402,8 @@ class Instance {
     const id = ++this.#nextId;
     this.#pending.set(id, { job, ingest });
     try {
-      this.#transport.send({ type: "call", id, call: job.call });
+      const message = { type: "call" as const, id, call: job.call };
+      this.#transport.send(packCall(message) ?? message);
     } catch (err) {
       this.#pending.delete(id);
       job.reject(
@@ -577,7 +580,7 @@ interface TransportEvents {
 
 interface Transport {
   /** Queue a message; messages queued in the same turn of the event loop go as one batch. */
-  send(message: HostMessage): void;
+  send(message: HostMessage | PackedCall): void;
   kill(): void;
 }
 
@@ -616,7 +619,7 @@ class Outbox<T> {
 
 class WorkerTransport implements Transport {
   readonly #worker: Worker;
-  readonly #outbox = new Outbox<HostMessage>((batch) => this.#worker.postMessage(batch));
+  readonly #outbox = new Outbox<HostMessage | PackedCall>((batch) => this.#worker.postMessage(batch));
 
   constructor(spec: PluginSpec, permissions: Permissions, events: TransportEvents) {
     this.#worker = new Worker(new URL("./worker_guest.ts", import.meta.url), {
@@ -632,7 +635,7 @@ class WorkerTransport implements Transport {
     };
   }
 
-  send(message: HostMessage) {
+  send(message: HostMessage | PackedCall) {
     this.#outbox.push(message);
   }
 
@@ -649,7 +652,7 @@ const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH", "NO_COLOR"];
 class ProcessTransport implements Transport {
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #outbox = new Outbox<HostMessage>((batch) => {
+  readonly #outbox = new Outbox<HostMessage | PackedCall>((batch) => {
     this.#stdin.write(frame(serialize(batch))).catch(() => {/* the exit is reported */});
   });
   #stderrTail = "";
@@ -696,7 +699,7 @@ class ProcessTransport implements Transport {
     });
   }
 
-  send(message: HostMessage) {
+  send(message: HostMessage | PackedCall) {
     this.#outbox.push(message);
   }
 
