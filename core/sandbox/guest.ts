@@ -47,6 +47,9 @@ export function serveGuest(port: GuestPort): void {
   let outbox: GuestMessage[] = [];
   let transfers: ArrayBuffer[] = [];
   let scheduled = false;
+  // Time spent in calls, reported with each batch so that the host can tell a busy instance.
+  let busyMs = 0;
+  let reportedBusyMs = 0;
   const send = (message: GuestMessage, transfer: ArrayBuffer[] = []) => {
     outbox.push(message);
     for (const buffer of transfer) if (!transfers.includes(buffer)) transfers.push(buffer);
@@ -66,6 +69,10 @@ export function serveGuest(port: GuestPort): void {
     outbox = [];
     transfers = [];
     if (batch.length === 0) return;
+    if (busyMs !== reportedBusyMs) {
+      batch.push({ type: "busy", ms: busyMs });
+      reportedBusyMs = busyMs;
+    }
     try {
       port.send(batch, transfer);
     } catch {
@@ -94,7 +101,11 @@ export function serveGuest(port: GuestPort): void {
   const drain = async () => {
     if (running) return;
     running = true;
-    while (calls.length > 0) await runCall(calls.shift()!);
+    while (calls.length > 0) {
+      const start = performance.now();
+      await runCall(calls.shift()!);
+      busyMs += performance.now() - start;
+    }
     running = false;
   };
   const runCall = async ({ id, call }: Extract<HostMessage, { type: "call" }>) => {

@@ -176,6 +176,8 @@ export const GuestMessageSchema = z.discriminatedUnion("type", [
     message: z.string(),
   }),
   z.object({ type: z.literal("closed") }),
+  /** Milliseconds spent running calls since the guest started: the host's measure of load. */
+  z.object({ type: z.literal("busy"), ms: z.number().nonnegative() }),
 ]);
 /** What a guest sends to the core. */
 export type GuestMessage = z.infer<typeof GuestMessageSchema>;

@@ -81,6 +81,9 @@ export async function startSandboxed(
  */
 const MAX_IN_FLIGHT = 256;
 const PIPELINE_MS = 4;
+/** An instance that spent this share of the recent time in calls takes no more while others can. */
+const BUSY_SHARE = 0.8;
+const BUSY_STALE_MS = 100;
 
 interface Job {
   call: Call;
@@ -188,14 +191,15 @@ class Pool implements PluginHost {
         const preferred = alive[hashOf(key) % alive.length];
         if (preferred.inFlight < preferred.depth) best = preferred;
       }
-      if (!best) {
-        for (const instance of alive) {
-          if (instance.inFlight < instance.depth && (!best || instance.inFlight < best.inFlight)) {
-            best = instance;
-          }
-        }
+      // The first instance with room that is not busy: calls fill one instance before they spill
+      // to the next, so short calls keep to as few threads as keep up with them and leave the
+      // cores to the core and to other plugins. A new instance starts when all are busy or full.
+      const now = performance.now();
+      best ??= alive.find((instance) => instance.hasRoom && !instance.busy(now)) ??
+        alive.find((instance) => instance.hasRoom);
+      if (!best || alive.every((instance) => !instance.hasRoom || instance.busy(now))) {
+        this.#grow();
       }
-      if (!best || best.inFlight > 0) this.#grow();
       if (!best) return;
       const job = this.#queue.shift()!;
       best.submit(job);
@@ -301,6 +305,10 @@ class Instance {
   /** When the running call started, as far as the host can tell. */
   #busySince?: number;
   #nextId = 0;
+  /** The guest's last report of its time in calls, when it came, and the share of time busy. */
+  #busyMs = 0;
+  #busyAt?: number;
+  #utilization = 0;
   #onLoad?: { resolve: (kinds: Kind[]) => void; reject: (err: Error) => void };
   #onClosed?: () => void;
 
@@ -322,6 +330,30 @@ class Instance {
   /** Calls sent and not answered, not counting a provider's ingest. */
   get inFlight(): number {
     return this.#order.length;
+  }
+
+  /** True when fewer calls are in flight than `depth`. */
+  get hasRoom(): boolean {
+    return this.inFlight < this.depth;
+  }
+
+  /**
+   * True when the plugin spent most of the recent time running calls, as its last reports tell;
+   * reports older than `BUSY_STALE_MS` say nothing about now.
+   */
+  busy(now: number): boolean {
+    return this.#busyAt !== undefined && now - this.#busyAt < BUSY_STALE_MS &&
+      this.#utilization >= BUSY_SHARE;
+  }
+
+  #noteBusy(ms: number) {
+    const now = performance.now();
+    if (this.#busyAt !== undefined && now > this.#busyAt) {
+      const share = Math.min(1, (ms - this.#busyMs) / (now - this.#busyAt));
+      this.#utilization = this.#utilization * 0.7 + share * 0.3;
+    }
+    this.#busyMs = ms;
+    this.#busyAt = now;
   }
 
   /** How many calls to send ahead, from the measured time per call. */
@@ -529,6 +561,9 @@ class Instance {
         return;
       case "closed":
         this.#onClosed?.();
+        return;
+      case "busy":
+        this.#noteBusy(message.ms);
         return;
     }
   }
