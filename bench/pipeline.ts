@@ -3,8 +3,8 @@
  * in fresh processes (so peak RSS is per run), side by side with the native tools over the same
  * bytes, printed as one Markdown table.
  *
- * - (a) 10,000 payloads of 1 KiB, hash only: the framework's own overhead (512 in flight, after a
- *   warm-up pass).
+ * - (a) 10,000 payloads of 1 KiB, hash only: the framework's own overhead (512 in flight). Three
+ *   warm-up passes (pools and JIT), then five measured passes; the median pass is reported.
  * - (b) the real corpus (`bench/corpus.ts` builds its manifest from files on this machine) with the
  *   default pipeline: hash, mimetype, yara as worker and dispatcher, recursive decompress; also with
  *   one instance per plugin, to show what the second core brings.
@@ -44,7 +44,38 @@ interface Result {
   p99Ms?: number;
   rssMb: number;
   errors: number;
+  /** Where the CPU time went, when measured. */
+  cpu?: CpuReport;
 }
+
+/** CPU seconds of the whole process and of the core's thread, and each plugin's time in calls. */
+interface CpuReport {
+  processS: number;
+  coreThreadS: number;
+  inCallsS: Record<string, number>;
+}
+
+/** User + system seconds of /proc/self/stat or of one thread's stat file. */
+function cpuSeconds(path: string): number {
+  const stat = Deno.readTextFileSync(path);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function cpuReport(stoq: Stoq, plugins: string[], since: CpuReport): Promise<CpuReport> {
+  const inCallsS: Record<string, number> = {};
+  for (const name of plugins) {
+    const ms = (await stoq.loadPlugin(name)).busyMs();
+    if (ms !== undefined) inCallsS[name] = ms / 1000 - (since.inCallsS[name] ?? 0);
+  }
+  return {
+    processS: cpuSeconds("/proc/self/stat") - since.processS,
+    coreThreadS: cpuSeconds(`/proc/self/task/${Deno.pid}/stat`) - since.coreThreadS,
+    inCallsS,
+  };
+}
+
+const NO_CPU: CpuReport = { processS: 0, coreThreadS: 0, inCallsS: {} };
 
 /** Pseudo-random bytes (xorshift32), so runs are repeatable. */
 function fill(out: Uint8Array, seed: number) {
@@ -121,17 +152,36 @@ async function child(scenario: string, mode: string, quick: boolean): Promise<Re
       logSinks: [],
     });
     try {
-      // Warm up (the pool and the JIT) with one pass over the payloads, then measure a second one.
-      await drive(
-        items,
-        IN_FLIGHT_A,
-        async (b) => (await stoq.scan(b), { payloads: 1, errors: 0 }),
-      );
-      const run = await drive(items, IN_FLIGHT_A, async (bytes) => {
-        const response = await stoq.scan(bytes);
-        return { payloads: response.results.length, errors: response.errors.length };
-      });
-      return { scenario, mode, files: count, bytes: count * 1024, rssMb: peakRssMb(), ...run };
+      const pass = () =>
+        drive(items, IN_FLIGHT_A, async (bytes) => {
+          const response = await stoq.scan(bytes);
+          return { payloads: response.results.length, errors: response.errors.length };
+        });
+      // Warm up the pool and the JIT, then take the median of five passes: one pass lasts a
+      // fraction of a second, which a shared machine's noise moves by a fifth either way.
+      for (let i = 0; i < 3; i++) await pass();
+      const before = await cpuReport(stoq, ["hash"], NO_CPU);
+      const runs = [];
+      for (let i = 0; i < 5; i++) runs.push(await pass());
+      const cpu = await cpuReport(stoq, ["hash"], before);
+      const run = runs.sort((x, y) => x.seconds - y.seconds)[2];
+      const share = run.seconds / runs.reduce((sum, r) => sum + r.seconds, 0);
+      return {
+        scenario,
+        mode,
+        files: count,
+        bytes: count * 1024,
+        rssMb: peakRssMb(),
+        ...run,
+        // The CPU of the median pass: the five passes' share, as their time.
+        cpu: {
+          processS: cpu.processS * share,
+          coreThreadS: cpu.coreThreadS * share,
+          inCallsS: Object.fromEntries(
+            Object.entries(cpu.inCallsS).map(([name, s]) => [name, s * share]),
+          ),
+        },
+      };
     } finally {
       await stoq.close();
     }
@@ -151,6 +201,7 @@ async function child(scenario: string, mode: string, quick: boolean): Promise<Re
     });
     try {
       for (const name of plugins) await stoq.loadPlugin(name);
+      const before = await cpuReport(stoq, plugins, NO_CPU);
       const run = await drive(files, 2 * navigator.hardwareConcurrency, async (file) => {
         const content = await Deno.readFile(file.path);
         const response = await stoq.scan(content, {
@@ -158,8 +209,9 @@ async function child(scenario: string, mode: string, quick: boolean): Promise<Re
         });
         return { payloads: response.results.length, errors: response.errors.length };
       });
+      const cpu = await cpuReport(stoq, plugins, before);
       const bytes = files.reduce((n, f) => n + f.size, 0);
-      return { scenario, mode, files: files.length, bytes, rssMb: peakRssMb(), ...run };
+      return { scenario, mode, files: files.length, bytes, rssMb: peakRssMb(), ...run, cpu };
     } finally {
       await stoq.close();
     }
@@ -350,6 +402,18 @@ async function main() {
   console.log(rows.join("\n"));
   console.log("");
   for (const line of natives) console.log(`- ${line}`);
+  for (const r of results) {
+    if (!r.cpu) continue;
+    const calls = Object.entries(r.cpu.inCallsS).filter(([, s]) => s >= 0.005)
+      .sort((x, y) => y[1] - x[1]).map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(", ");
+    console.log(
+      `- (${r.scenario}) ${r.mode}: CPU ${r.cpu.processS.toFixed(2)} s in ${
+        r.seconds.toFixed(2)
+      } s (${(r.cpu.processS / r.seconds).toFixed(2)} cores), the core's thread ${
+        r.cpu.coreThreadS.toFixed(2)
+      } s${calls ? `; time in plugin calls: ${calls}` : ""}`,
+    );
+  }
   if (pool && one) {
     console.log(
       `- (b) pool of Workers vs one instance per plugin: ${

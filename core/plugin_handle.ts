@@ -176,6 +176,11 @@ export class PluginHandle {
     }
   }
 
+  /** Milliseconds the plugin spent running calls (sandboxed plugins; undefined in-process). */
+  busyMs(): number | undefined {
+    return this.#host.busyMs?.();
+  }
+
   /** True when the plugin implements that kind. */
   is(kind: Kind): boolean {
     return this.kinds.includes(kind);

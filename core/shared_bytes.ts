@@ -7,8 +7,11 @@
  * @module
  */
 
-/** The default size from which a payload is shared with the plugins allowed to (16 MiB). */
-export const DEFAULT_SHARE_THRESHOLD = 16 * 1024 * 1024;
+/**
+ * The default size from which a payload is shared with the plugins allowed to (64 KiB). Below it,
+ * copying the bytes into each plugin costs less than a shared buffer of their own.
+ */
+export const DEFAULT_SHARE_THRESHOLD = 64 * 1024;
 
 /** True when the bytes live in shared memory. */
 export function isShared(bytes: Uint8Array): boolean {

@@ -93,7 +93,7 @@ export interface StoqOptions {
   maxPayloadSize?: number;
   /**
    * Payloads of at least this many bytes are shared (not copied) with the sandboxed plugins whose
-   * stoq.cfg section says `share_content = True` (default 16 MiB; 0: always).
+   * stoq.cfg section says `share_content = True` (default 64 KiB; 0: always).
    */
   shareThreshold?: number;
   /**
@@ -1345,9 +1345,7 @@ class TaskSet {
     if (this.#names.size <= 1) return [...this.#tasks];
     const position = new Map(payloads.map((p, i) => [p, i]));
     // Array.prototype.sort is stable: equal positions keep their insertion order.
-    return [...this.#tasks].sort((a, b) =>
-      position.get(a.payload)! - position.get(b.payload)!
-    );
+    return [...this.#tasks].sort((a, b) => position.get(a.payload)! - position.get(b.payload)!);
   }
 
   [Symbol.iterator](): Iterator<Task> {

@@ -414,6 +414,48 @@ Deno.test("errors cross the sandbox with their class, stack and cause", async ()
   });
 });
 
+Deno.test("a sandboxed plugin reports its time in calls; an in-process one does not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-busy-" });
+  try {
+    await Deno.mkdir(join(dir, "spin"));
+    await Deno.writeTextFile(
+      join(dir, "spin", "spin.stoq"),
+      "[Core]\nName = spin\nModule = mod\nKinds = worker\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "spin", "mod.ts"),
+      `import { definePlugin } from "${API_URL}";\n` +
+        `export default definePlugin({ setup: () => ({ scan: () => {\n` +
+        `  const end = performance.now() + 25; while (performance.now() < end) { /* spin */ }\n` +
+        `  return { results: { ok: true } };\n} }) });\n`,
+    );
+    for (const isolation of ["worker", "none"] as const) {
+      const stoq = await Stoq.create({
+        baseDir: dir,
+        pluginDirList: [dir],
+        alwaysDispatch: ["spin"],
+        isolation,
+        logSinks: [],
+      });
+      try {
+        const start = performance.now();
+        for (let i = 0; i < 4; i++) await stoq.scan(`payload ${i}`);
+        const elapsed = performance.now() - start;
+        const busy = (await stoq.loadPlugin("spin")).busyMs();
+        if (isolation === "none") {
+          assert.equal(busy, undefined);
+        } else {
+          assert.ok(busy !== undefined && busy >= 4 * 25 && busy <= elapsed, `busy ${busy} ms`);
+        }
+      } finally {
+        await stoq.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a pool of Workers serves concurrent calls on separate instances, up to concurrency", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stoq-pool-" });
   try {

@@ -198,7 +198,8 @@ export function serveGuest(port: GuestPort): void {
 
 /** A packed call: the host is stoq's own core, so its shape is taken as it comes. */
 function isPackedCall(item: unknown): item is PackedCall {
-  return item !== null && typeof item === "object" && (item as { type?: unknown }).type === "packed";
+  return item !== null && typeof item === "object" &&
+    (item as { type?: unknown }).type === "packed";
 }
 
 /**

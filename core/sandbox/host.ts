@@ -59,6 +59,11 @@ export interface PluginHost {
   call(call: Call, options?: CallOptions): Promise<CallResult>;
   /** Stop the plugin (calls its `close` handler when it has one). */
   shutdown(): Promise<void>;
+  /**
+   * Milliseconds the plugin's instances spent running calls so far, as they reported it
+   * (sandboxed hosts; in-process hosts do not count).
+   */
+  busyMs?(): number;
 }
 
 /** Starts a host for a plugin. Rejects with a `PluginError` naming the plugin when it cannot load. */

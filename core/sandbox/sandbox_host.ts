@@ -124,6 +124,8 @@ class Pool implements PluginHost {
   #closed = false;
   /** After a failed start, no new instance is started before this time. */
   #growBlockedUntil = 0;
+  /** Time in calls of the instances that are gone. */
+  #retiredBusyMs = 0;
   #lastStartError?: Error;
 
   constructor(spec: PluginSpec, log: Logger, options: SandboxOptions) {
@@ -237,8 +239,15 @@ class Pool implements PluginHost {
     });
   }
 
+  busyMs(): number {
+    return this.#instances.reduce((sum, instance) => sum + instance.busyMs, this.#retiredBusyMs);
+  }
+
   #alive(): Instance[] {
     if (this.#instances.some((instance) => !instance.alive)) {
+      for (const instance of this.#instances) {
+        if (!instance.alive) this.#retiredBusyMs += instance.busyMs;
+      }
       this.#instances = this.#instances.filter((instance) => instance.alive);
     }
     return this.#instances;
@@ -330,6 +339,11 @@ class Instance {
   /** Calls sent and not answered, not counting a provider's ingest. */
   get inFlight(): number {
     return this.#order.length;
+  }
+
+  /** Milliseconds the plugin spent running calls, as its guest last reported. */
+  get busyMs(): number {
+    return this.#busyMs;
   }
 
   /** True when fewer calls are in flight than `depth`. */
@@ -654,7 +668,9 @@ class Outbox<T> {
 
 class WorkerTransport implements Transport {
   readonly #worker: Worker;
-  readonly #outbox = new Outbox<HostMessage | PackedCall>((batch) => this.#worker.postMessage(batch));
+  readonly #outbox = new Outbox<HostMessage | PackedCall>((batch) =>
+    this.#worker.postMessage(batch)
+  );
 
   constructor(spec: PluginSpec, permissions: Permissions, events: TransportEvents) {
     this.#worker = new Worker(new URL("./worker_guest.ts", import.meta.url), {
