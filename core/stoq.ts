@@ -605,9 +605,8 @@ export class Stoq {
     let dispatches: Task[] = [];
     for (const payload of request.payloads) {
       if (!this.#sizeAllowed(payload, request)) continue;
-      for (const name of [...start, ...payload.payloadMeta.dispatchTo]) {
-        dispatches.push({ payload, name });
-      }
+      for (const name of start) dispatches.push({ payload, name });
+      for (const name of payload.payloadMeta.dispatchTo) dispatches.push({ payload, name });
     }
     // Tasks left when the rounds end; those in `deferred` were waiting for their required workers.
     let pending: { tasks: Task[]; deferred: TaskSet } = { tasks: [], deferred: new TaskSet() };
@@ -626,7 +625,12 @@ export class Stoq {
 
       const canRun = new TaskSet();
       const deferred = new TaskSet();
-      for (const task of total) await this.#resolve(task, request, { canRun, deferred, reported });
+      for (const task of total) {
+        // A worker that ran on the payload is done with it (the name of a plugin that ran is the
+        // name it was loaded by): skip the resolution, which would find the same.
+        if (task.payload.results.pluginsRun.workers.includes(task.name)) continue;
+        await this.#resolve(task, request, { canRun, deferred, reported });
+      }
       const ordered = canRun.ordered(request.payloads);
       const next = new TaskSet(deferred);
       const extracted: Payload[] = [];
@@ -878,7 +882,8 @@ export class Stoq {
     task: Task,
     request: Request,
   ): Promise<{ response?: Awaited<ReturnType<PluginHandle["scan"]>>; error?: ScanError }> {
-    const worker = await this.#plugin(task.name);
+    const loaded = this.#plugin(task.name);
+    const worker = loaded instanceof Promise ? await loaded : loaded;
     try {
       return { response: await worker.scan(task.payload, request) };
     } catch (err) {
@@ -1491,6 +1496,7 @@ function codeOptions(options: Record<string, unknown> | undefined): RawOptions {
 }
 
 function cleanNames(names: readonly string[]): string[] {
+  if (names.length === 0) return [];
   return names.map((name) => name.trim()).filter((name) => name !== "");
 }
 
