@@ -648,6 +648,11 @@ export class Stoq {
         pending = { tasks: [...deferred], deferred };
         break;
       }
+      if (next.size === 0 && extracted.length === 0 && this.#settled(request)) {
+        // The next round would find nothing to run: skip it.
+        pending = { tasks: [], deferred };
+        break;
+      }
       for (const child of extracted) {
         index ??= new ContentIndex(request.payloads);
         this.#ingestExtracted(child, request, { index, round, next });
@@ -664,6 +669,18 @@ export class Stoq {
     if (this.roles.decorators.size > 0) await this.#decorate(response);
     if (this.roles.connectors.size > 0) await this.#connect(response);
     return response;
+  }
+
+  /**
+   * True when another round could run nothing: no dispatcher could name a worker, and every
+   * payload to scan has run every `alwaysDispatch` worker (by the names they were loaded by).
+   */
+  #settled(request: Request): boolean {
+    if (this.roles.dispatchers.size > 0 || this.deepDispatchers.size > 0) return false;
+    return request.payloads.every((payload) =>
+      !payload.payloadMeta.shouldScan ||
+      this.alwaysDispatch.every((name) => payload.results.pluginsRun.workers.includes(name))
+    );
   }
 
   /** Run one pass of worker tasks at once; record their outcomes in task order. */

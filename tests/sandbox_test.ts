@@ -456,6 +456,48 @@ Deno.test("a sandboxed plugin reports its time in calls; an in-process one does 
   }
 });
 
+Deno.test("each call queued behind another gets its whole timeout from when it starts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-timeout-" });
+  try {
+    await Deno.mkdir(join(dir, "sleepy"));
+    await Deno.writeTextFile(
+      join(dir, "sleepy", "sleepy.stoq"),
+      "[Core]\nName = sleepy\nModule = mod\nKinds = worker\n",
+    );
+    // "600" sleeps 0.6 s; "forever" never answers.
+    await Deno.writeTextFile(
+      join(dir, "sleepy", "mod.ts"),
+      `import { definePlugin } from "${API_URL}";\n` +
+        `export default definePlugin({ setup: () => ({ scan: async (payload) => {\n` +
+        `  const text = new TextDecoder().decode(payload.content);\n` +
+        `  await new Promise((r) => text === "forever" ? undefined : setTimeout(r, Number(text)));\n` +
+        `  return { results: { slept: text } };\n} }) });\n`,
+    );
+    const stoq = await Stoq.create({
+      baseDir: dir,
+      pluginDirList: [dir],
+      alwaysDispatch: ["sleepy"],
+      pluginOpts: { sleepy: { concurrency: 1, timeout: 1 } },
+      logSinks: [],
+    });
+    try {
+      const start = performance.now();
+      const [first, second] = await Promise.all([
+        stoq.scan("600"),
+        stoq.scan("forever").then((r) => ({ r, at: performance.now() - start })),
+      ]);
+      assert.deepEqual(first.errors, []);
+      assert.equal(second.r.errors[0].kind, "timeout");
+      // The second call started when the first ended (0.6 s) and had its own second after that.
+      assert.ok(second.at >= 1_550, `timed out after ${second.at} ms`);
+    } finally {
+      await stoq.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a pool of Workers serves concurrent calls on separate instances, up to concurrency", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stoq-pool-" });
   try {

@@ -307,8 +307,12 @@ class Instance {
   readonly #pending = new Map<number, Pending>();
   /** Ids of the calls sent, in order; the first is the one running. */
   readonly #order: number[] = [];
-  /** Cancels the running call's deadline. */
-  #unwatch: () => void = () => {};
+  /** The running call with a timeout, and when it must end. */
+  #headId?: number;
+  #headDeadline = 0;
+  /** When the armed deadline fires (Infinity: none is armed), and how to cancel it. */
+  #armedUntil = Infinity;
+  #disarm: () => void = () => {};
   /** Average milliseconds per call (with message latency), once measured. */
   #paceMs?: number;
   /** When the running call started, as far as the host can tell. */
@@ -462,28 +466,54 @@ class Instance {
     return id;
   }
 
-  /** Time the running call (the first sent and not answered). */
+  /**
+   * Time the running call (the first sent and not answered). Costs two fields per call: one shared
+   * deadline stays armed while calls follow one another, and when it fires early (the running
+   * call started later than the one it was armed for) it is armed again for the rest.
+   */
   #watch() {
-    this.#unwatch();
-    this.#unwatch = () => {};
     const id = this.#order[0];
     const pending = id === undefined ? undefined : this.#pending.get(id);
     const ms = pending?.job.options.timeoutMs;
-    if (!pending || !ms) return;
-    this.#unwatch = callDeadlines.add(ms, () => {
-      if (this.#order[0] !== id) return;
+    if (!pending || !ms) {
+      // Nothing timed runs: an armed deadline would keep the process alive for nothing.
+      this.#headId = undefined;
+      this.#unwatch();
+      return;
+    }
+    this.#headId = id;
+    this.#headDeadline = performance.now() + ms;
+    if (this.#headDeadline < this.#armedUntil) this.#unwatch();
+    if (this.#armedUntil === Infinity) this.#arm(ms);
+  }
+
+  #arm(ms: number) {
+    this.#armedUntil = performance.now() + ms;
+    this.#disarm = callDeadlines.add(ms, () => {
+      this.#armedUntil = Infinity;
+      const id = this.#headId;
+      if (id === undefined || !this.alive) return;
+      const left = this.#headDeadline - performance.now();
+      if (left > 0) return this.#arm(left);
+      const pending = this.#pending.get(id);
+      if (this.#order[0] !== id || !pending) return;
       this.#order.shift();
       this.#pending.delete(id);
       pending.job.reject(
         new PluginTimeoutError(
           this.#spec.name,
           `Plugin "${this.#spec.name}" did not finish "${pending.job.call.method}" within ${
-            ms / 1000
+            (pending.job.options.timeoutMs ?? 0) / 1000
           } s; it was stopped and will be restarted`,
         ),
       );
       this.#died(`a call ("${pending.job.call.method}") timed out`, true);
     });
+  }
+
+  #unwatch() {
+    this.#disarm();
+    this.#armedUntil = Infinity;
   }
 
   /** Ask the plugin to close, then stop it; a plugin that does not answer is stopped anyway. */
@@ -546,11 +576,8 @@ class Instance {
           }
         }
         if (message.type === "result") {
-          pending.job.resolve(
-            message.payloadMeta === undefined
-              ? { value: message.value }
-              : { value: message.value, payloadMeta: message.payloadMeta },
-          );
+          // The message is a CallResult already (value, payloadMeta when it changed).
+          pending.job.resolve(message);
         } else {
           pending.job.reject(errorFromWire(message.error, this.#spec.name));
         }

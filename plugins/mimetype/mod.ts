@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { WASMagic } from "wasmagic";
 import { z } from "zod";
 import { definePlugin } from "../../plugin_api.ts";
@@ -20,23 +21,45 @@ export default definePlugin({
   options: z.object({
     /** How many leading bytes libmagic sees (0: all of them). */
     max_bytes: z.number().int().min(0).default(1_048_576),
+    /**
+     * Remember the answers for this many distinct contents (by SHA-256 of the bytes libmagic
+     * sees; 0: none). libmagic's answer depends on nothing else, and it takes about a millisecond
+     * for a text file in WebAssembly: the same file in many packages is looked up, not re-read.
+     */
+    cache_size: z.number().int().min(0).default(4096),
   }),
   async setup({ options }) {
     // Reads its .wasm from node_modules/wasmagic once, here; the sandbox lets every plugin read
     // the npm packages it imports.
     const magic = await WASMagic.create();
+    const cache = new Map<string, { mimetype: string; format: string }>();
+    const detect = (content: Uint8Array) => {
+      let mimetype = magic.detect(content);
+      // A buffer gives libmagic no file descriptor, so it cannot read the ELF dynamic section
+      // that tells a PIE executable from a shared library; `file` can. Do what `file` does.
+      if (mimetype === "application/x-sharedlib" && isPieElf(content)) {
+        mimetype = "application/x-pie-executable";
+      }
+      return { mimetype, format: formatOf(mimetype, content) };
+    };
     return {
       scan: function detectMimetype(payload) {
         const content = options.max_bytes > 0
           ? payload.content.subarray(0, options.max_bytes)
           : payload.content;
-        let mimetype = magic.detect(content);
-        // A buffer gives libmagic no file descriptor, so it cannot read the ELF dynamic section
-        // that tells a PIE executable from a shared library; `file` can. Do what `file` does.
-        if (mimetype === "application/x-sharedlib" && isPieElf(content)) {
-          mimetype = "application/x-pie-executable";
+        if (options.cache_size === 0) return { results: detect(content) };
+        const key = createHash("sha256").update(content).digest("base64");
+        let results = cache.get(key);
+        if (results === undefined) {
+          results = detect(content);
+          cache.set(key, results);
+          if (cache.size > options.cache_size) cache.delete(cache.keys().next().value!);
+        } else {
+          // Most recently used last: the first key is the one to forget.
+          cache.delete(key);
+          cache.set(key, results);
         }
-        return { results: { mimetype, format: formatOf(mimetype, content) } };
+        return { results: { ...results } };
       },
     };
   },

@@ -134,6 +134,27 @@ Deno.test("mimetype with max_bytes = 1000 (stoQ's limit) misses the ISO 9660 sig
   assert.deepEqual(results.get("archive.tar"), { mimetype: "application/x-tar", format: "tar" });
 });
 
+Deno.test("mimetype's cache answers as libmagic does, also after it forgets", async () => {
+  const uncached = await scanAll(NAMES, { cache_size: 0 });
+  // Each sample three times in a row and the whole list twice, through a cache of two entries:
+  // hits, misses and evictions all happen.
+  const twice = [...NAMES.flatMap((name) => [name, name, name]), ...NAMES];
+  const stoq = await Stoq.create({
+    pluginDirList: [PLUGINS],
+    alwaysDispatch: ["mimetype"],
+    pluginOpts: { mimetype: { cache_size: 2, concurrency: 1 } },
+    logSinks: [],
+  });
+  try {
+    for (const name of twice) {
+      const response = await stoq.scan(Deno.readFileSync(new URL(name, SAMPLES)));
+      assert.deepEqual(response.toJSON().results[0].workers.mimetype, uncached.get(name), name);
+    }
+  } finally {
+    await stoq.close();
+  }
+});
+
 Deno.test("formatOf() keys on the MIME type first, then on leading bytes", () => {
   const bytes = (...values: number[]) => Uint8Array.from(values);
   assert.equal(formatOf("application/x-dosexec", bytes()), "pe");

@@ -1,0 +1,66 @@
+/**
+ * The framework's own cost, pass after pass: 10,000 payloads of 1 KiB through one worker plugin
+ * (`noop`, which returns at once, or `hash`), in a Worker or in-process, with a given number of
+ * scans in flight. Prints each pass's payloads/s and their median; used to measure what a change
+ * to the core or the sandbox buys (bench/pipeline.ts is the benchmark of record).
+ *
+ * Run: `deno run -A --no-remote --cached-only bench/overhead.ts [--mode worker|in-process]
+ * [--plugin noop|hash] [--passes 10] [--in-flight 512] [--concurrency N]`
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { Stoq } from "../mod.ts";
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: "string", default: "worker" },
+    plugin: { type: "string", default: "noop" },
+    passes: { type: "string", default: "10" },
+    "in-flight": { type: "string", default: "512" },
+    concurrency: { type: "string" },
+  },
+});
+const plugin = values.plugin;
+const inFlight = Number(values["in-flight"]);
+const items = Array.from({ length: 10_000 }, (_, i) => {
+  const bytes = new Uint8Array(1024);
+  for (let j = 0; j < bytes.length; j++) bytes[j] = (i * 31 + j * 7) & 255;
+  return bytes;
+});
+const stoq = await Stoq.create({
+  configFile: fileURLToPath(new URL("../stoq.cfg", import.meta.url)),
+  pluginDirList: [
+    fileURLToPath(new URL("../plugins", import.meta.url)),
+    fileURLToPath(new URL("./plugins", import.meta.url)),
+  ],
+  alwaysDispatch: [plugin],
+  dispatchers: [],
+  isolation: values.mode === "in-process" ? "none" : "worker",
+  pluginOpts: values.concurrency ? { [plugin]: { concurrency: Number(values.concurrency) } } : {},
+  logSinks: [],
+});
+
+async function pass(): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < items.length) await stoq.scan(items[next++]);
+  }));
+  return items.length / ((performance.now() - start) / 1000);
+}
+
+try {
+  await pass(); // the pool and the JIT warm up
+  const rates: number[] = [];
+  for (let i = 0; i < Number(values.passes); i++) rates.push(Math.round(await pass()));
+  const sorted = [...rates].sort((a, b) => a - b);
+  console.log(
+    `${values.mode} ${plugin}, ${inFlight} in flight: median ${
+      sorted[sorted.length >> 1]
+    } payloads/s (passes: ${rates.join(" ")})`,
+  );
+} finally {
+  await stoq.close();
+}
