@@ -33,6 +33,37 @@ function listen() {
   return { hits, port: server.addr.port, close: () => server.shutdown() };
 }
 
+/**
+ * A worker plugin named `name` whose module holds `body` (after an import of `definePlugin`), in a
+ * temporary plugin folder given to `run` and removed after it.
+ */
+async function withWorkerPlugin(
+  name: string,
+  body: string,
+  run: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: `stoq-${name}-` });
+  try {
+    await writeWorkerPlugin(dir, name, body);
+    await run(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Write a worker plugin named `name` into `dir`: a manifest, and `body` as its module. */
+async function writeWorkerPlugin(dir: string, name: string, body: string): Promise<void> {
+  await Deno.mkdir(join(dir, name));
+  await Deno.writeTextFile(
+    join(dir, name, `${name}.stoq`),
+    `[Core]\nName = ${name}\nModule = mod\nKinds = worker\n`,
+  );
+  await Deno.writeTextFile(
+    join(dir, name, "mod.ts"),
+    `import { definePlugin } from "${API_URL}";\n${body}`,
+  );
+}
+
 async function withSandbox<T>(
   options: StoqOptions,
   body: (stoq: Stoq, lines: string[]) => Promise<T>,
@@ -415,20 +446,10 @@ Deno.test("errors cross the sandbox with their class, stack and cause", async ()
 });
 
 Deno.test("a sandboxed plugin reports its time in calls; an in-process one does not", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "stoq-busy-" });
-  try {
-    await Deno.mkdir(join(dir, "spin"));
-    await Deno.writeTextFile(
-      join(dir, "spin", "spin.stoq"),
-      "[Core]\nName = spin\nModule = mod\nKinds = worker\n",
-    );
-    await Deno.writeTextFile(
-      join(dir, "spin", "mod.ts"),
-      `import { definePlugin } from "${API_URL}";\n` +
-        `export default definePlugin({ setup: () => ({ scan: () => {\n` +
-        `  const end = performance.now() + 25; while (performance.now() < end) { /* spin */ }\n` +
-        `  return { results: { ok: true } };\n} }) });\n`,
-    );
+  const spin = `export default definePlugin({ setup: () => ({ scan: () => {\n` +
+    `  const end = performance.now() + 25; while (performance.now() < end) { /* spin */ }\n` +
+    `  return { results: { ok: true } };\n} }) });\n`;
+  await withWorkerPlugin("spin", spin, async (dir) => {
     for (const isolation of ["worker", "none"] as const) {
       const stoq = await Stoq.create({
         baseDir: dir,
@@ -451,28 +472,16 @@ Deno.test("a sandboxed plugin reports its time in calls; an in-process one does 
         await stoq.close();
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("each call queued behind another gets its whole timeout from when it starts", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "stoq-timeout-" });
-  try {
-    await Deno.mkdir(join(dir, "sleepy"));
-    await Deno.writeTextFile(
-      join(dir, "sleepy", "sleepy.stoq"),
-      "[Core]\nName = sleepy\nModule = mod\nKinds = worker\n",
-    );
-    // "600" sleeps 0.6 s; "forever" never answers.
-    await Deno.writeTextFile(
-      join(dir, "sleepy", "mod.ts"),
-      `import { definePlugin } from "${API_URL}";\n` +
-        `export default definePlugin({ setup: () => ({ scan: async (payload) => {\n` +
-        `  const text = new TextDecoder().decode(payload.content);\n` +
-        `  await new Promise((r) => text === "forever" ? undefined : setTimeout(r, Number(text)));\n` +
-        `  return { results: { slept: text } };\n} }) });\n`,
-    );
+  // "600" sleeps 0.6 s; "forever" never answers.
+  const sleepy = `export default definePlugin({ setup: () => ({ scan: async (payload) => {\n` +
+    `  const text = new TextDecoder().decode(payload.content);\n` +
+    `  await new Promise((r) => text === "forever" ? undefined : setTimeout(r, Number(text)));\n` +
+    `  return { results: { slept: text } };\n} }) });\n`;
+  await withWorkerPlugin("sleepy", sleepy, async (dir) => {
     const stoq = await Stoq.create({
       baseDir: dir,
       pluginDirList: [dir],
@@ -493,27 +502,15 @@ Deno.test("each call queued behind another gets its whole timeout from when it s
     } finally {
       await stoq.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a pool of Workers serves concurrent calls on separate instances, up to concurrency", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "stoq-pool-" });
-  try {
-    await Deno.mkdir(join(dir, "slow"));
-    await Deno.writeTextFile(
-      join(dir, "slow", "slow.stoq"),
-      "[Core]\nName = slow\nModule = mod\nKinds = worker\n",
-    );
-    await Deno.writeTextFile(
-      join(dir, "slow", "mod.ts"),
-      `import { definePlugin } from "${API_URL}";\n` +
-        `let running = 0;\nconst instance = crypto.randomUUID();\n` +
-        `export default definePlugin({ setup: () => ({ scan: async () => {\n` +
-        `  running++; const overlap = running; await new Promise((r) => setTimeout(r, 150)); running--;\n` +
-        `  return { results: { instance, overlap } };\n} }) });\n`,
-    );
+  const slow = `let running = 0;\nconst instance = crypto.randomUUID();\n` +
+    `export default definePlugin({ setup: () => ({ scan: async () => {\n` +
+    `  running++; const overlap = running; await new Promise((r) => setTimeout(r, 150)); running--;\n` +
+    `  return { results: { instance, overlap } };\n} }) });\n`;
+  await withWorkerPlugin("slow", slow, async (dir) => {
     for (const concurrency of [1, 3]) {
       const stoq = await Stoq.create({
         baseDir: dir,
@@ -537,9 +534,7 @@ Deno.test("a pool of Workers serves concurrent calls on separate instances, up t
         await stoq.close();
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the command line closes remote import() and exits promptly past a spinning plugin", async () => {
@@ -587,15 +582,10 @@ Deno.test("large payloads are shared only with plugins the operator allows; the 
   const dir = await Deno.makeTempDir({ prefix: "stoq-share-" });
   try {
     for (const name of ["mutator", "peeker"]) {
-      await Deno.mkdir(join(dir, name));
-      await Deno.writeTextFile(
-        join(dir, name, `${name}.stoq`),
-        `[Core]\nName = ${name}\nModule = mod\nKinds = worker\n`,
-      );
-      await Deno.writeTextFile(
-        join(dir, name, "mod.ts"),
-        `import { definePlugin } from "${API_URL}";\n` +
-          `export default definePlugin({ setup: () => ({ scan: (payload) => {\n` +
+      await writeWorkerPlugin(
+        dir,
+        name,
+        `export default definePlugin({ setup: () => ({ scan: (payload) => {\n` +
           `  const shared = payload.content.buffer instanceof SharedArrayBuffer;\n` +
           `  const first = payload.content[0];\n` +
           (name === "mutator" ? `  payload.content[0] = 0x21;\n` : "") +
