@@ -185,18 +185,19 @@ class Pool implements PluginHost {
 
   /** Hand queued jobs to the least busy instances, starting more instances while all are busy. */
   #pump() {
+    // One reading of the clock per pump: the jobs it hands out go within the same moment.
+    const now = performance.now();
     while (this.#queue.length > 0 && !this.#closed) {
       const alive = this.#alive();
       let best: Instance | undefined;
       const key = this.#queue[0].options.affinity;
       if (key !== undefined && alive.length > 1) {
         const preferred = alive[hashOf(key) % alive.length];
-        if (preferred.inFlight < preferred.depth) best = preferred;
+        if (preferred.hasRoom) best = preferred;
       }
       // The first instance with room that is not busy: calls fill one instance before they spill
       // to the next, so short calls keep to as few threads as keep up with them and leave the
       // cores to the core and to other plugins. A new instance starts when all are busy or full.
-      const now = performance.now();
       best ??= alive.find((instance) => instance.hasRoom && !instance.busy(now)) ??
         alive.find((instance) => instance.hasRoom);
       if (!best || alive.every((instance) => !instance.hasRoom || instance.busy(now))) {
