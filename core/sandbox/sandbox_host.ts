@@ -183,7 +183,11 @@ class Pool implements PluginHost {
     this.#instances = [];
   }
 
-  /** Hand queued jobs to the least busy instances, starting more instances while all are busy. */
+  /**
+   * Hand queued jobs to instances (a dispatcher's job to its payload's instance when it has room,
+   * else the first instance with room that is not busy), starting another instance while all are
+   * busy or full.
+   */
   #pump() {
     // One reading of the clock per pump: the jobs it hands out go within the same moment.
     const now = performance.now();
