@@ -14,7 +14,6 @@ import {
   HostMessageSchema,
   type PackedCall,
   type ProviderItemWire,
-  unpackCall,
 } from "./protocol.ts";
 
 /** Messages in a batch before it goes without waiting for the end of the task. */
@@ -96,7 +95,7 @@ export function serveGuest(port: GuestPort): void {
     }
   };
   // Calls run one at a time, in the order they came (a provider's ingest runs beside them).
-  const calls: Extract<HostMessage, { type: "call" }>[] = [];
+  const calls: (Extract<HostMessage, { type: "call" }> | PackedCall)[] = [];
   let running = false;
   const drain = async () => {
     if (running) return;
@@ -108,7 +107,8 @@ export function serveGuest(port: GuestPort): void {
     }
     running = false;
   };
-  const runCall = async ({ id, call }: Extract<HostMessage, { type: "call" }>) => {
+  const runCall = async (message: Extract<HostMessage, { type: "call" }> | PackedCall) => {
+    const id = message.id;
     try {
       if (!runtime) throw new Error("The plugin is not loaded");
       const onPut = (item: ProviderItemWire) =>
@@ -117,7 +117,9 @@ export function serveGuest(port: GuestPort): void {
           acks.set(put, { resolve, reject });
           send({ type: "put", id: put, call: id, item }, buffersOf(item));
         });
-      const result = await runtime.invoke(call, onPut);
+      const result = message.type === "packed"
+        ? await runtime.invokePacked(message)
+        : await runtime.invoke(message.call, onPut);
       // No payloadMeta key when it did not change: an absent key costs nothing to copy.
       send(
         result.payloadMeta === undefined
@@ -179,7 +181,8 @@ export function serveGuest(port: GuestPort): void {
     for (const item of Array.isArray(data) ? data : [data]) {
       // The host is stoq's own core: its calls are taken as they come, other messages are checked.
       if (isPackedCall(item)) {
-        void handle(unpackCall(item));
+        calls.push(item);
+        void drain();
         continue;
       }
       const parsed = HostMessageSchema.safeParse(item);

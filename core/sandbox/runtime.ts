@@ -20,7 +20,7 @@ import { Request, RequestMeta } from "../request.ts";
 import { ArchiverResponse, StoqResponse } from "../response.ts";
 import { ScanError } from "../scan_error.ts";
 import type { PluginSpec } from "./host.ts";
-import type { Call, CallResult, ProviderItemWire, RequestWire } from "./protocol.ts";
+import type { Call, CallResult, PackedCall, ProviderItemWire, RequestWire } from "./protocol.ts";
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
@@ -106,14 +106,7 @@ export class PluginRuntime {
       case "getDeepDispatches":
       case "archive": {
         const { request, payload } = requestFromWire(call.request);
-        const before = JSON.stringify(payload.payloadMeta);
-        // A deep dispatcher without its own handler is called as a dispatcher.
-        const handler = call.method === "getDeepDispatches"
-          ? this.#handler(handlers.getDeepDispatches ? "getDeepDispatches" : "getDispatches")
-          : this.#handler(call.method);
-        const value = await handler.call(handlers, payload, request);
-        const after = JSON.stringify(payload.payloadMeta);
-        return before === after ? { value } : { value, payloadMeta: payload.payloadMeta.toJSON() };
+        return await this.#onPayload(call.method, payload, request);
       }
       case "get": {
         const value = await this.#handler("get").call(
@@ -147,6 +140,49 @@ export class PluginRuntime {
         return { value: null };
       }
     }
+  }
+
+  /**
+   * Run a packed call (one payload alone): what `invoke()` does with its unpacked form, without
+   * building that form first.
+   */
+  invokePacked(packed: PackedCall): Promise<CallResult> {
+    const results = Object.create(PayloadResults.prototype) as PayloadResults;
+    Object.assign(results, {
+      size: packed.size,
+      payloadId: packed.payloadId,
+      payloadMeta: packed.payloadMeta
+        ? PayloadMeta.fromJSON(packed.payloadMeta)
+        : new PayloadMeta(),
+      pluginsRun: packed.pluginsRun ?? { workers: [], archivers: [] },
+      extractedFrom: packed.extractedFrom ?? [],
+      extractedBy: packed.extractedBy ?? [],
+      workers: packed.workers ?? {},
+      archivers: packed.archivers ?? {},
+    });
+    const payload = Payload.fromParts(packed.content ?? EMPTY, results, packed.dispatchMeta ?? {});
+    const request = new Request({
+      payloads: [payload],
+      requestMeta: packed.requestMeta ? RequestMeta.fromJSON(packed.requestMeta) : undefined,
+    });
+    return this.#onPayload(packed.method, payload, request);
+  }
+
+  /** Run a handler about one payload; the payload's meta goes back only when the handler changed it. */
+  async #onPayload(
+    method: PackedCall["method"],
+    payload: Payload,
+    request: Request,
+  ): Promise<CallResult> {
+    const handlers = this.#handlers;
+    const before = JSON.stringify(payload.payloadMeta);
+    // A deep dispatcher without its own handler is called as a dispatcher.
+    const handler = method === "getDeepDispatches"
+      ? this.#handler(handlers.getDeepDispatches ? "getDeepDispatches" : "getDispatches")
+      : this.#handler(method);
+    const value = await handler.call(handlers, payload, request);
+    const after = JSON.stringify(payload.payloadMeta);
+    return before === after ? { value } : { value, payloadMeta: payload.payloadMeta.toJSON() };
   }
 
   /** Call the plugin's `close` handler, if it has one. */
