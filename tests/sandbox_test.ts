@@ -505,35 +505,43 @@ Deno.test("each call queued behind another gets its whole timeout from when it s
   });
 });
 
-Deno.test("a pool of Workers serves concurrent calls on separate instances, up to concurrency", async () => {
+Deno.test("a pool grows under sustained load, up to concurrency; a short burst stays on one instance", async () => {
+  // Sleeps as long as the payload says, in milliseconds.
   const slow = `let running = 0;\nconst instance = crypto.randomUUID();\n` +
-    `export default definePlugin({ setup: () => ({ scan: async () => {\n` +
-    `  running++; const overlap = running; await new Promise((r) => setTimeout(r, 150)); running--;\n` +
+    `export default definePlugin({ setup: () => ({ scan: async (payload) => {\n` +
+    `  const ms = Number(new TextDecoder().decode(payload.content));\n` +
+    `  running++; const overlap = running; await new Promise((r) => setTimeout(r, ms)); running--;\n` +
     `  return { results: { instance, overlap } };\n} }) });\n`;
-  await withWorkerPlugin("slow", slow, async (dir) => {
-    for (const concurrency of [1, 3]) {
-      const stoq = await Stoq.create({
-        baseDir: dir,
-        pluginDirList: [dir],
-        alwaysDispatch: ["slow"],
-        pluginOpts: { slow: { concurrency } },
-        logSinks: [],
-      });
-      try {
-        const responses = await Promise.all(
-          [1, 2, 3, 4, 5, 6].map((i) => stoq.scan(`payload ${i}`)),
-        );
-        const results = responses.map((r) =>
-          r.toJSON().results[0].workers.slow as { instance: string; overlap: number }
-        );
-        const instances = new Set(results.map((r) => r.instance));
-        assert.equal(instances.size, concurrency);
-        // One call at a time per instance.
-        assert.ok(results.every((r) => r.overlap === 1));
-      } finally {
-        await stoq.close();
-      }
+  const instancesOf = async (dir: string, concurrency: number, calls: number, ms: number) => {
+    const stoq = await Stoq.create({
+      baseDir: dir,
+      pluginDirList: [dir],
+      alwaysDispatch: ["slow"],
+      pluginOpts: { slow: { concurrency } },
+      logSinks: [],
+    });
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: calls }, () => stoq.scan(String(ms))),
+      );
+      const results = responses.map((r) =>
+        r.toJSON().results[0].workers.slow as { instance: string; overlap: number }
+      );
+      // One call at a time per instance.
+      assert.ok(results.every((r) => r.overlap === 1));
+      return new Set(results.map((r) => r.instance)).size;
+    } finally {
+      await stoq.close();
     }
+  };
+  await withWorkerPlugin("slow", slow, async (dir) => {
+    assert.equal(await instancesOf(dir, 1, 6, 150), 1);
+    // Busy for about 2 s on one instance: more start (a new one once all have been busy for a
+    // quarter second), never more than 3.
+    const grown = await instancesOf(dir, 3, 8, 250);
+    assert.ok(grown >= 2 && grown <= 3, `${grown} instances`);
+    // Three calls of 40 ms are over before starting another instance would pay.
+    assert.equal(await instancesOf(dir, 3, 3, 40), 1);
   });
 });
 

@@ -84,6 +84,8 @@ const PIPELINE_MS = 4;
 /** An instance that spent this share of the recent time in calls takes no more while others can. */
 const BUSY_SHARE = 0.8;
 const BUSY_STALE_MS = 100;
+/** How long every instance must have been busy or full before the pool starts another. */
+const GROW_AFTER_MS = 250;
 
 interface Job {
   call: Call;
@@ -126,6 +128,9 @@ class Pool implements PluginHost {
   #growBlockedUntil = 0;
   /** Time in calls of the instances that are gone. */
   #retiredBusyMs = 0;
+  /** Since when every instance has been busy or full, and the timer that looks again. */
+  #pressedSince?: number;
+  #growTimer?: ReturnType<typeof setTimeout>;
   #lastStartError?: Error;
 
   constructor(spec: PluginSpec, log: Logger, options: SandboxOptions) {
@@ -178,6 +183,7 @@ class Pool implements PluginHost {
   async shutdown() {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#growTimer);
     for (const job of this.#queue.splice(0)) job.reject(this.#shutDown());
     await Promise.all(this.#instances.map((instance) => instance.close()));
     this.#instances = [];
@@ -204,12 +210,35 @@ class Pool implements PluginHost {
       // cores to the core and to other plugins. A new instance starts when all are busy or full.
       best ??= alive.find((instance) => instance.hasRoom && !instance.busy(now)) ??
         alive.find((instance) => instance.hasRoom);
-      if (!best || alive.every((instance) => !instance.hasRoom || instance.busy(now))) {
-        this.#grow();
-      }
+      this.#pressed(now, !best || alive.every((i) => !i.hasRoom || i.busy(now)));
       if (!best) return;
       const job = this.#queue.shift()!;
       best.submit(job);
+    }
+  }
+
+  /**
+   * Note whether every instance is busy or full. Another instance starts once that has lasted
+   * `GROW_AFTER_MS` (at once when none is left): starting one costs its `setup()` (a second of
+   * compiling, for libmagic), which a short burst of calls never pays back.
+   */
+  #pressed(now: number, pressed: boolean) {
+    if (!pressed) {
+      this.#pressedSince = undefined;
+      return;
+    }
+    if (this.#closed || this.#alive().length + this.#starting >= this.#limit) return;
+    this.#pressedSince ??= now;
+    const waited = now - this.#pressedSince;
+    if (this.#alive().length === 0 || waited >= GROW_AFTER_MS) {
+      this.#grow();
+    } else if (this.#growTimer === undefined) {
+      // Look again when the time is up, even if no call ends meanwhile.
+      this.#growTimer = setTimeout(() => {
+        this.#growTimer = undefined;
+        this.#pump();
+      }, GROW_AFTER_MS - waited);
+      Deno.unrefTimer(this.#growTimer);
     }
   }
 
