@@ -569,22 +569,29 @@ export class Stoq {
   }
 
   /** Scan one piece of content (stoQ's `scan`): wraps it in a payload and calls `scanPayload()`. */
-  async scan(content: Uint8Array | string, options: ScanOptions = {}): Promise<StoqResponse> {
-    const payload = new Payload(content, { payloadMeta: options.payloadMeta });
-    return await this.scanPayload(payload, options);
+  scan(content: Uint8Array | string, options: ScanOptions = {}): Promise<StoqResponse> {
+    try {
+      return this.scanPayload(new Payload(content, { payloadMeta: options.payloadMeta }), options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Scan a payload (stoQ's `scan_payload`): wraps it in a request and calls `scanRequest()`. */
-  async scanPayload(
+  scanPayload(
     payload: Payload,
     options: Omit<ScanOptions, "payloadMeta"> = {},
   ): Promise<StoqResponse> {
-    if (options.ratelimit) await this.#ratelimit(options.ratelimit);
-    const request = new Request({ payloads: [payload], requestMeta: options.requestMeta });
-    return await this.scanRequest(request, {
-      addStartDispatch: options.addStartDispatch,
-      addStartDeepDispatch: options.addStartDeepDispatch,
-    });
+    const scan = () =>
+      this.scanRequest(new Request({ payloads: [payload], requestMeta: options.requestMeta }), {
+        addStartDispatch: options.addStartDispatch,
+        addStartDeepDispatch: options.addStartDeepDispatch,
+      });
+    try {
+      return options.ratelimit ? this.#ratelimit(options.ratelimit).then(scan) : scan();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -635,15 +642,16 @@ export class Stoq {
       const next = new TaskSet(deferred);
       const extracted: Payload[] = [];
       if (ordered.length > 0) await this.#runPass(ordered, request, { next, extracted });
-      const deepRan = await this.#deepPasses(request, {
-        ran: ordered,
-        startDeep: round === 1 ? startDeep : [],
-        initial,
-        next,
-        deferred,
-        extracted,
-        reported,
-      });
+      const deepRan = (this.deepDispatchers.size > 0 || (round === 1 && startDeep.length > 0)) &&
+        await this.#deepPasses(request, {
+          ran: ordered,
+          startDeep: round === 1 ? startDeep : [],
+          initial,
+          next,
+          deferred,
+          extracted,
+          reported,
+        });
       if (ordered.length === 0 && !deepRan) {
         pending = { tasks: [...deferred], deferred };
         break;

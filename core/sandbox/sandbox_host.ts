@@ -147,9 +147,22 @@ class Pool implements PluginHost {
     this.#instances.push(first);
   }
 
-  async call(call: Call, options: CallOptions = {}): Promise<CallResult> {
-    if (this.#closed) throw this.#shutDown();
-    if (call.method === "ingest" || call.method === "ack" || call.method === "nack") {
+  call(call: Call, options: CallOptions = {}): Promise<CallResult> {
+    if (this.#closed) return Promise.reject(this.#shutDown());
+    if (
+      call.method === "ingest" || call.method === "ack" || call.method === "nack" ||
+      call.method === "heartbeat"
+    ) return this.#callAside(call, options);
+    // The common call: no async function around it, one promise less per call.
+    return new Promise<CallResult>((resolve, reject) => {
+      this.#queue.push({ call, options, resolve, reject, retried: false });
+      this.#pump();
+    });
+  }
+
+  /** A provider's ingest, ack and nack, and heartbeats: not queued like the other calls. */
+  async #callAside(call: Call, options: CallOptions): Promise<CallResult> {
+    if (call.method !== "heartbeat") {
       // A provider's ingest runs for as long as it has items; it runs beside the instance's other
       // calls instead of holding it, so a multiclass plugin can still save and archive meanwhile.
       // A provider's ack/nack goes to the same instance (the first live one), whose ingest put
@@ -161,23 +174,17 @@ class Pool implements PluginHost {
       }
       return await instance.ingest(call, options);
     }
-    if (call.method === "heartbeat") {
-      // Each instance holds its own state (e.g. its own buffer to flush): every live one beats,
-      // after the calls already sent to it.
-      const beats = this.#alive().map((instance) =>
-        new Promise<CallResult>((resolve, reject) => {
-          instance.submit({ call, options, resolve, reject, retried: true });
-        })
-      );
-      const settled = await Promise.allSettled(beats);
-      const failed = settled.find((s) => s.status === "rejected");
-      if (failed) throw failed.reason;
-      return { value: null };
-    }
-    return await new Promise<CallResult>((resolve, reject) => {
-      this.#queue.push({ call, options, resolve, reject, retried: false });
-      this.#pump();
-    });
+    // Each instance holds its own state (e.g. its own buffer to flush): every live one beats,
+    // after the calls already sent to it.
+    const beats = this.#alive().map((instance) =>
+      new Promise<CallResult>((resolve, reject) => {
+        instance.submit({ call, options, resolve, reject, retried: true });
+      })
+    );
+    const settled = await Promise.allSettled(beats);
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    return { value: null };
   }
 
   async shutdown() {
