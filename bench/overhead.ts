@@ -10,6 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Stoq } from "../mod.ts";
 
@@ -51,15 +52,55 @@ async function pass(): Promise<number> {
   return items.length / ((performance.now() - start) / 1000);
 }
 
+/**
+ * CPU seconds of this process's threads by kind, from Linux's /proc (empty elsewhere): the core's
+ * own thread, the plugins' Workers, V8's helper threads (garbage collection, compilation).
+ */
+function threadCpu(): Map<string, number> {
+  const kinds = new Map<string, number>();
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/task")) {
+      const stat = Deno.readTextFileSync(`/proc/self/task/${entry.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const kind = entry.name === String(Deno.pid)
+        ? "core thread"
+        : name.startsWith("worker-")
+        ? "plugin Workers"
+        : name.startsWith("V8")
+        ? "V8 helpers"
+        : "other";
+      kinds.set(kind, (kinds.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    }
+  } catch {
+    // Not Linux, or a thread ended while it was read: no breakdown.
+  }
+  return kinds;
+}
+
 try {
   await pass(); // the pool and the JIT warm up
   const rates: number[] = [];
+  const threadsBefore = threadCpu();
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < Number(values.passes); i++) rates.push(Math.round(await pass()));
+  const cpu = process.cpuUsage(cpuBefore);
+  const threads = threadCpu();
+  const scanned = rates.length * items.length;
   const sorted = [...rates].sort((a, b) => a - b);
   console.log(
     `${values.mode} ${plugin}, ${inFlight} in flight: median ${
       sorted[sorted.length >> 1]
     } payloads/s (passes: ${rates.join(" ")})`,
+  );
+  const byKind = [...threads]
+    .map(([kind, s]) => [kind, s - (threadsBefore.get(kind) ?? 0)] as const)
+    .filter(([, s]) => s > 0)
+    .map(([kind, s]) => `${kind} ${(s * 1e6 / scanned).toFixed(1)}`);
+  console.log(
+    `CPU per payload: ${((cpu.user + cpu.system) / scanned).toFixed(1)} µs${
+      byKind.length > 0 ? ` (${byKind.join(", ")})` : ""
+    }`,
   );
 } finally {
   await stoq.close();

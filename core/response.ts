@@ -51,7 +51,7 @@ export class StoqResponse {
     this.results = request.payloads.map((payload) => payload.results);
     this.requestMeta = request.requestMeta;
     this.errors = request.errors;
-    this.time = init.time ?? localIsoTime(new Date());
+    this.time = init.time ?? nowIsoTime();
     this.decorators = init.decorators ?? {};
     this.scanId = init.scanId ?? crypto.randomUUID();
   }
@@ -228,6 +228,16 @@ export class DecoratorResponse {
   toString(): string {
     return dumps(this);
   }
+}
+
+/** The last time formatted, by its millisecond: scans that end in the same one share it. */
+let lastTime = { ms: NaN, text: "" };
+
+/** The current local time as `localIsoTime()` formats it. */
+function nowIsoTime(): string {
+  const ms = Date.now();
+  if (ms !== lastTime.ms) lastTime = { ms, text: localIsoTime(new Date(ms)) };
+  return lastTime.text;
 }
 
 function localIsoTime(date: Date): string {

@@ -605,7 +605,9 @@ export class Stoq {
   ): Promise<StoqResponse> {
     const start = cleanNames(options.addStartDispatch ?? []);
     const startDeep = cleanNames(options.addStartDeepDispatch ?? []);
-    const initial = new Set(request.payloads);
+    // The payloads the request came with (extracted ones are only ever appended after them).
+    const initialCount = request.payloads.length;
+    let initial: Set<Payload> | undefined;
     // Built when the first payload is extracted: most requests extract nothing.
     let index: ContentIndex | undefined;
     const reported = new Set<string>();
@@ -619,16 +621,21 @@ export class Stoq {
     let pending: { tasks: Task[]; deferred: TaskSet } = { tasks: [], deferred: new TaskSet() };
     for (let round = 1; round <= this.maxRecursion; round++) {
       const total = new TaskSet(dispatches);
-      const scannable = request.payloads.filter((p) => p.payloadMeta.shouldScan);
-      const names = this.roles.dispatchers.size === 0
-        ? scannable.map(() => ({ names: this.alwaysDispatch, errors: [] }))
-        : await Promise.all(
+      if (this.roles.dispatchers.size === 0) {
+        for (const payload of request.payloads) {
+          if (!payload.payloadMeta.shouldScan) continue;
+          for (const name of this.alwaysDispatch) total.add({ payload, name });
+        }
+      } else {
+        const scannable = request.payloads.filter((p) => p.payloadMeta.shouldScan);
+        const names = await Promise.all(
           scannable.map((p) => this.#dispatch(p, request, { deep: false, reported })),
         );
-      scannable.forEach((payload, i) => {
-        for (const name of names[i].names) total.add({ payload, name });
-        request.errors.push(...names[i].errors);
-      });
+        scannable.forEach((payload, i) => {
+          for (const name of names[i].names) total.add({ payload, name });
+          request.errors.push(...names[i].errors);
+        });
+      }
 
       const canRun = new TaskSet();
       const deferred = new TaskSet();
@@ -636,6 +643,7 @@ export class Stoq {
         // A worker that ran on the payload is done with it (the name of a plugin that ran is the
         // name it was loaded by): skip the resolution, which would find the same.
         if (task.payload.results.pluginsRun.workers.includes(task.name)) continue;
+        if (this.#resolveLoaded(task, canRun)) continue;
         await this.#resolve(task, request, { canRun, deferred, reported });
       }
       const ordered = canRun.ordered(request.payloads);
@@ -646,7 +654,7 @@ export class Stoq {
         await this.#deepPasses(request, {
           ran: ordered,
           startDeep: round === 1 ? startDeep : [],
-          initial,
+          initial: initial ??= new Set(request.payloads.slice(0, initialCount)),
           next,
           deferred,
           extracted,
@@ -830,6 +838,22 @@ export class Stoq {
       errors.push(tlpError(plugin, tlp.label, payload.payloadId));
     }
     return false;
+  }
+
+  /**
+   * `#resolve()` without waiting, for the common task: a loaded worker with no required workers
+   * and no TLP limit. False when the task needs `#resolve()`.
+   */
+  #resolveLoaded(task: Task, canRun: TaskSet): boolean {
+    const plugin = this.#ready.get(task.name);
+    if (
+      plugin === undefined || plugin.requiredWorkers.size > 0 || plugin.maxTlp !== undefined ||
+      !plugin.is("worker")
+    ) return false;
+    if (!task.payload.results.pluginsRun.workers.includes(plugin.name)) {
+      canRun.add(plugin.name === task.name ? task : { payload: task.payload, name: plugin.name });
+    }
+    return true;
   }
 
   async #resolve(
@@ -1345,10 +1369,14 @@ class RequiredWorkersError extends StoqError {
   }
 }
 
+/** Tasks a `TaskSet` holds before it indexes them. */
+const TASK_SET_LINEAR = 8;
+
 /** An insertion-ordered set of (payload, worker) tasks. */
 class TaskSet {
   readonly #tasks: Task[] = [];
-  readonly #names = new Map<Payload, Set<string>>();
+  /** Names by payload, built once the set outgrows a linear search (most sets hold a task or two). */
+  #names?: Map<Payload, Set<string>>;
 
   constructor(tasks: Iterable<Task> = []) {
     for (const task of tasks) this.add(task);
@@ -1359,6 +1387,12 @@ class TaskSet {
   }
 
   add(task: Task) {
+    if (this.#names === undefined) {
+      if (this.has(task)) return;
+      this.#tasks.push(task);
+      if (this.#tasks.length > TASK_SET_LINEAR) this.#index();
+      return;
+    }
     const names = this.#names.get(task.payload);
     if (names === undefined) this.#names.set(task.payload, new Set([task.name]));
     else if (!names.has(task.name)) names.add(task.name);
@@ -1367,12 +1401,33 @@ class TaskSet {
   }
 
   has(task: Task): boolean {
-    return this.#names.get(task.payload)?.has(task.name) ?? false;
+    if (this.#names !== undefined) return this.#names.get(task.payload)?.has(task.name) ?? false;
+    for (const t of this.#tasks) {
+      if (t.payload === task.payload && t.name === task.name) return true;
+    }
+    return false;
+  }
+
+  #index() {
+    const index = new Map<Payload, Set<string>>();
+    for (const t of this.#tasks) {
+      const names = index.get(t.payload);
+      if (names === undefined) index.set(t.payload, new Set([t.name]));
+      else names.add(t.name);
+    }
+    this.#names = index;
+  }
+
+  /** True when every task is about the same payload. */
+  #onePayload(): boolean {
+    if (this.#names !== undefined) return this.#names.size <= 1;
+    for (const t of this.#tasks) if (t.payload !== this.#tasks[0].payload) return false;
+    return true;
   }
 
   /** Tasks grouped by payload order, insertion order within a payload. */
   ordered(payloads: Payload[]): Task[] {
-    if (this.#names.size <= 1) return [...this.#tasks];
+    if (this.#onePayload()) return [...this.#tasks];
     const position = new Map(payloads.map((p, i) => [p, i]));
     // Array.prototype.sort is stable: equal positions keep their insertion order.
     return [...this.#tasks].sort((a, b) => position.get(a.payload)! - position.get(b.payload)!);

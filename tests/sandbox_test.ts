@@ -725,3 +725,50 @@ Deno.test("a result that cannot cross the sandbox fails only its own call, with 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("results JSON would change cross the sandbox as they were, beside plain ones in the same batch", async () => {
+  await withWorkerPlugin(
+    "shapes",
+    `export default definePlugin({ setup: () => ({ scan: (payload) => {
+  const text = new TextDecoder().decode(payload.content);
+  const own = payload.content.byteOffset === 0 &&
+    payload.content.buffer.byteLength === payload.content.byteLength;
+  if (text !== "odd") return { results: { text, own } };
+  const shared = { x: 1 };
+  return { results: {
+    text, own, negativeZero: -0, nan: NaN, missing: undefined, date: new Date(0),
+    bytes: new Uint8Array([1, 2]), map: new Map([["a", 1]]), a: shared, b: shared,
+  } };
+} }) });\n`,
+    async (dir) => {
+      const stoq = await Stoq.create({
+        baseDir: dir,
+        pluginDirList: [dir],
+        alwaysDispatch: ["shapes"],
+        pluginOpts: { shapes: { concurrency: 1 } },
+        logSinks: [],
+      });
+      try {
+        // Sent together, so their calls and their results share batches.
+        const texts = ["first", "odd", "third", "", "fifth"];
+        const responses = await Promise.all(texts.map((text) => stoq.scan(text)));
+        responses.forEach((response, i) => {
+          assert.deepEqual(response.errors, []);
+          const results = response.results[0].workers.shapes as Record<string, unknown>;
+          assert.equal(results.text, texts[i]);
+          assert.equal(results.own, true, "each payload's bytes are a buffer of their own");
+        });
+        const odd = responses[1].results[0].workers.shapes as Record<string, unknown>;
+        assert.ok(Object.is(odd.negativeZero, -0));
+        assert.ok(Number.isNaN(odd.nan));
+        assert.ok("missing" in odd && odd.missing === undefined);
+        assert.ok(odd.date instanceof Date && odd.date.getTime() === 0);
+        assert.deepEqual(odd.bytes, new Uint8Array([1, 2]));
+        assert.ok(odd.map instanceof Map && odd.map.get("a") === 1);
+        assert.equal(odd.a, odd.b);
+      } finally {
+        await stoq.close();
+      }
+    },
+  );
+});

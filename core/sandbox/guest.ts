@@ -8,12 +8,16 @@ import { setImmediate } from "node:timers";
 import type { Logger } from "../log.ts";
 import { PluginRuntime } from "./runtime.ts";
 import {
+  type CallBatch,
   errorToWire,
   type GuestMessage,
   type HostMessage,
   HostMessageSchema,
+  inspectValue,
   type PackedCall,
   type ProviderItemWire,
+  type ResultBatch,
+  unbatchCalls,
 } from "./protocol.ts";
 
 /** Messages in a batch before it goes without waiting for the end of the task. */
@@ -22,7 +26,7 @@ const BATCH = 32;
 /** How a guest talks to its host. */
 export interface GuestPort {
   /** Send a batch of messages; `transfer` lists buffers the guest gives up. */
-  send(messages: GuestMessage[], transfer: ArrayBuffer[]): void;
+  send(messages: (GuestMessage | ResultBatch)[], transfer: ArrayBuffer[]): void;
   /** Receive every message from the host. */
   onMessage(handler: (data: unknown) => void): void;
   /** Stop this guest (after `closed` was sent). */
@@ -44,16 +48,19 @@ export function serveGuest(port: GuestPort): void {
   const acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   // Messages go out in batches, at the end of the current task.
   let outbox: GuestMessage[] = [];
+  // Results whose values are plain JSON: they go as one `ResultBatch` at the end of the batch.
+  let plainResults: GuestMessage[] = [];
   let transfers: ArrayBuffer[] = [];
   let scheduled = false;
   // Time spent in calls, reported with each batch so that the host can tell a busy instance.
   let busyMs = 0;
   let reportedBusyMs = 0;
-  const send = (message: GuestMessage, transfer: ArrayBuffer[] = []) => {
-    outbox.push(message);
+  const send = (message: GuestMessage, transfer: ArrayBuffer[] = [], json = false) => {
+    if (json) plainResults.push(message);
+    else outbox.push(message);
     for (const buffer of transfer) if (!transfers.includes(buffer)) transfers.push(buffer);
     // A full batch goes at once, so the host works on it while this guest goes on with the rest.
-    if (outbox.length >= BATCH) return flush();
+    if (outbox.length + plainResults.length >= BATCH) return flush();
     if (scheduled) return;
     scheduled = true;
     // setImmediate, not setTimeout(0): Deno clamps a zero timeout to about 2 ms.
@@ -63,10 +70,13 @@ export function serveGuest(port: GuestPort): void {
     });
   };
   const flush = () => {
-    const batch = outbox;
+    const batch: (GuestMessage | ResultBatch)[] = outbox;
+    const plain = plainResults;
     const transfer = transfers;
     outbox = [];
+    plainResults = [];
     transfers = [];
+    if (plain.length > 0) batch.push({ type: "results", json: JSON.stringify(plain) });
     if (batch.length === 0) return;
     if (busyMs !== reportedBusyMs) {
       batch.push({ type: "busy", ms: busyMs });
@@ -77,14 +87,17 @@ export function serveGuest(port: GuestPort): void {
     } catch {
       // Something in the batch cannot be cloned (a plugin returned a function, say): send the
       // messages one by one, so that only the call that returned it fails, with the reason.
-      for (const message of batch) sendAlone(message);
+      for (const message of batch) {
+        if (message.type !== "results") sendAlone(message);
+        else for (const result of plain) sendAlone(result);
+      }
     }
   };
   const sendAlone = (message: GuestMessage) => {
     const buffers = message.type === "result"
-      ? buffersOf(message.value)
+      ? inspectValue(message.value).buffers
       : message.type === "put"
-      ? buffersOf(message.item)
+      ? inspectValue(message.item).buffers
       : [];
     try {
       port.send([message], buffers);
@@ -115,18 +128,18 @@ export function serveGuest(port: GuestPort): void {
         new Promise<void>((resolve, reject) => {
           const put = ++putId;
           acks.set(put, { resolve, reject });
-          send({ type: "put", id: put, call: id, item }, buffersOf(item));
+          send({ type: "put", id: put, call: id, item }, inspectValue(item).buffers);
         });
       const result = message.type === "packed"
         ? await runtime.invokePacked(message)
         : await runtime.invoke(message.call, onPut);
       // No payloadMeta key when it did not change: an absent key costs nothing to copy.
-      send(
-        result.payloadMeta === undefined
-          ? { type: "result", id, value: result.value }
-          : { type: "result", id, value: result.value, payloadMeta: result.payloadMeta },
-        buffersOf(result.value),
-      );
+      const { buffers, json } = inspectValue(result.value);
+      if (result.payloadMeta === undefined) {
+        send({ type: "result", id, value: result.value }, buffers, json);
+      } else {
+        send({ type: "result", id, value: result.value, payloadMeta: result.payloadMeta }, buffers);
+      }
     } catch (err) {
       send({ type: "error", id, error: errorToWire(err) });
     }
@@ -185,6 +198,11 @@ export function serveGuest(port: GuestPort): void {
         void drain();
         continue;
       }
+      if (isCallBatch(item)) {
+        calls.push(...unbatchCalls(item));
+        void drain();
+        continue;
+      }
       const parsed = HostMessageSchema.safeParse(item);
       if (!parsed.success) {
         send({
@@ -205,30 +223,10 @@ function isPackedCall(item: unknown): item is PackedCall {
     (item as { type?: unknown }).type === "packed";
 }
 
-/**
- * The buffers to transfer instead of copy: those of every `Uint8Array` in a value that spans its
- * whole buffer. A view into a larger buffer (a slice of the input, say) is copied, so the rest of
- * that buffer stays usable in the plugin. A plugin must not reuse bytes it returned.
- */
-export function buffersOf(value: unknown): ArrayBuffer[] {
-  const found = new Set<ArrayBuffer>();
-  const seen = new Set<object>();
-  const walk = (v: unknown, depth: number) => {
-    if (v === null || typeof v !== "object" || depth > 64 || seen.has(v)) return;
-    seen.add(v);
-    if (ArrayBuffer.isView(v)) {
-      const buffer = v.buffer;
-      if (
-        buffer instanceof ArrayBuffer && buffer.byteLength > 0 && v.byteOffset === 0 &&
-        v.byteLength === buffer.byteLength
-      ) found.add(buffer);
-      return;
-    }
-    if (Array.isArray(v)) { for (const item of v) walk(item, depth + 1); }
-    else for (const item of Object.values(v)) walk(item, depth + 1);
-  };
-  walk(value, 0);
-  return [...found];
+/** A batch of packed calls (see `batchCalls`), taken as it comes for the same reason. */
+function isCallBatch(item: unknown): item is CallBatch {
+  return item !== null && typeof item === "object" &&
+    (item as { type?: unknown }).type === "calls";
 }
 
 function guestLogger(post: (message: GuestMessage) => void, name: string): Logger {

@@ -297,3 +297,186 @@ export function errorToWire(error: unknown, depth = 0): WireError {
   }
   return { name: "Error", message: String(error) };
 }
+
+/**
+ * Packed calls that carry nothing but strings, numbers and their bytes, sent as one JSON text and
+ * one buffer that holds every call's bytes one after the other. The buffer is transferred, not
+ * copied, and the JSON text is one string: the structured clone of a batch of 32 such calls costs
+ * a third of what it costs as 32 objects with 32 buffers.
+ */
+export interface CallBatch {
+  type: "calls";
+  /** JSON: one `CallHead` per call, in order. */
+  head: string;
+  bytes: ArrayBuffer;
+}
+
+/** A call of a `CallBatch`: its bytes are the next `length` bytes of the batch (-1: none). */
+interface CallHead {
+  id: number;
+  method: PackedCall["method"];
+  size: number;
+  payloadId: string;
+  length: number;
+  pluginsRun?: { workers: string[]; archivers: string[] };
+  extractedFrom?: string[];
+  extractedBy?: string[];
+}
+
+/** True when a packed call goes in a `CallBatch`: no field that JSON could change. */
+function isBatchable(message: HostMessage | PackedCall): message is PackedCall {
+  if (message.type !== "packed") return false;
+  const content = message.content;
+  return (content === undefined || content.buffer instanceof ArrayBuffer) &&
+    message.payloadMeta === undefined && message.workers === undefined &&
+    message.archivers === undefined && message.dispatchMeta === undefined &&
+    message.requestMeta === undefined;
+}
+
+/**
+ * A batch for the Worker transport, in the same order: each run of batchable packed calls becomes
+ * one `CallBatch`; other messages are left as they are. Returns the buffers to transfer.
+ */
+export function batchCalls(
+  messages: (HostMessage | PackedCall)[],
+): { messages: (HostMessage | PackedCall | CallBatch)[]; transfer: ArrayBuffer[] } {
+  const out: (HostMessage | PackedCall | CallBatch)[] = [];
+  const transfer: ArrayBuffer[] = [];
+  let i = 0;
+  while (i < messages.length) {
+    if (!isBatchable(messages[i])) {
+      out.push(messages[i++]);
+      continue;
+    }
+    let end = i;
+    let total = 0;
+    while (end < messages.length && isBatchable(messages[end])) {
+      total += (messages[end] as PackedCall).content?.byteLength ?? 0;
+      end++;
+    }
+    const bytes = new Uint8Array(total);
+    const heads: CallHead[] = [];
+    let offset = 0;
+    for (; i < end; i++) {
+      const call = messages[i] as PackedCall;
+      const content = call.content;
+      const head: CallHead = {
+        id: call.id,
+        method: call.method,
+        size: call.size,
+        payloadId: call.payloadId,
+        length: content === undefined ? -1 : content.byteLength,
+      };
+      if (call.pluginsRun !== undefined) head.pluginsRun = call.pluginsRun;
+      if (call.extractedFrom !== undefined) head.extractedFrom = call.extractedFrom;
+      if (call.extractedBy !== undefined) head.extractedBy = call.extractedBy;
+      heads.push(head);
+      if (content !== undefined) {
+        bytes.set(content, offset);
+        offset += content.byteLength;
+      }
+    }
+    out.push({ type: "calls", head: JSON.stringify(heads), bytes: bytes.buffer });
+    transfer.push(bytes.buffer);
+  }
+  return { messages: out, transfer };
+}
+
+/** The packed calls of a `CallBatch`, each with its own copy of its bytes. */
+export function unbatchCalls(batch: CallBatch): PackedCall[] {
+  const heads = JSON.parse(batch.head) as CallHead[];
+  const bytes = new Uint8Array(batch.bytes);
+  const calls: PackedCall[] = [];
+  let offset = 0;
+  for (const head of heads) {
+    const call: PackedCall = {
+      type: "packed",
+      id: head.id,
+      method: head.method,
+      size: head.size,
+      payloadId: head.payloadId,
+    };
+    if (head.length >= 0) {
+      call.content = bytes.slice(offset, offset + head.length);
+      offset += head.length;
+    }
+    if (head.pluginsRun !== undefined) call.pluginsRun = head.pluginsRun;
+    if (head.extractedFrom !== undefined) call.extractedFrom = head.extractedFrom;
+    if (head.extractedBy !== undefined) call.extractedBy = head.extractedBy;
+    calls.push(call);
+  }
+  return calls;
+}
+
+/**
+ * Results whose values are plain JSON (see `inspectValue`), sent by a guest as one JSON text: one
+ * string to clone instead of a graph of objects. The host checks each entry as it checks a result.
+ */
+export interface ResultBatch {
+  type: "results";
+  /** JSON: `{ type: "result", id, value }` objects. */
+  json: string;
+}
+
+/**
+ * What a value returned by a plugin needs on the way to the core: the buffers to transfer instead
+ * of copying (those of every `Uint8Array` that spans its whole buffer; a view into a larger buffer
+ * is copied, so the rest of that buffer stays usable in the plugin), and whether JSON carries it
+ * unchanged (`json`): only plain objects, arrays, strings, finite numbers, booleans and null, each
+ * object met once, no `undefined` and no -0.
+ */
+export function inspectValue(value: unknown): { buffers: ArrayBuffer[]; json: boolean } {
+  if (value === undefined) return { buffers: [], json: true };
+  const found = new Set<ArrayBuffer>();
+  const seen = new Set<object>();
+  let json = true;
+  const walk = (v: unknown, depth: number) => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return;
+      case "number":
+        if (!Number.isFinite(v) || Object.is(v, -0)) json = false;
+        return;
+      case "object":
+        break;
+      default:
+        json = false;
+        return;
+    }
+    if (v === null) return;
+    if (depth > 64 || seen.has(v)) {
+      json = false;
+      return;
+    }
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) {
+      json = false;
+      const buffer = v.buffer;
+      if (
+        buffer instanceof ArrayBuffer && buffer.byteLength > 0 && v.byteOffset === 0 &&
+        v.byteLength === buffer.byteLength
+      ) found.add(buffer);
+      return;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (Array.isArray(v)) {
+      if (proto !== Array.prototype) json = false;
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i];
+        if (item === undefined) json = false;
+        else walk(item, depth + 1);
+      }
+      return;
+    }
+    if (proto !== Object.prototype && proto !== null) json = false;
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue;
+      const item = (v as Record<string, unknown>)[key];
+      if (item === undefined) json = false;
+      else walk(item, depth + 1);
+    }
+  };
+  walk(value, 0);
+  return { buffers: [...found], json };
+}

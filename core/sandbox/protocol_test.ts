@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { packCall, unpackCall } from "./protocol.ts";
+import {
+  batchCalls,
+  type CallBatch,
+  inspectValue,
+  packCall,
+  type PackedCall,
+  unbatchCalls,
+  unpackCall,
+} from "./protocol.ts";
 import type { RequestWire } from "./protocol.ts";
 
 function wire(overrides: Partial<RequestWire> = {}): RequestWire {
@@ -89,4 +97,99 @@ Deno.test("calls that are not about one payload alone are sent as they are", () 
     { method: "ingest" as const },
   ];
   for (const call of cases) assert.equal(packCall({ type: "call", id: 1, call }), undefined);
+});
+
+Deno.test("runs of plain packed calls go as one batch of JSON and bytes, in order, and come back the same", () => {
+  const call = (id: number, fields: Partial<PackedCall> = {}): PackedCall => {
+    const made: PackedCall = {
+      type: "packed",
+      id,
+      method: "scan",
+      size: 3,
+      payloadId: `p${id}`,
+      content: new Uint8Array([id, id + 1, id + 2]),
+      ...fields,
+    };
+    if (made.content === undefined) delete made.content;
+    return made;
+  };
+  const withMeta = call(3, { workers: { hash: { md5: "x" } } });
+  const shared = new Uint8Array(new SharedArrayBuffer(3));
+  const messages = [
+    call(1),
+    call(2, {
+      content: undefined,
+      method: "getDispatches",
+      pluginsRun: { workers: ["hash"], archivers: [] },
+      extractedFrom: ["p0"],
+      extractedBy: ["decompress"],
+    }),
+    withMeta,
+    { type: "put-ack" as const, id: 9 },
+    call(4, { content: new Uint8Array(0) }),
+    call(5, { content: shared }),
+    call(6, { content: new Uint8Array([7, 8, 9, 10]).subarray(1, 3) }),
+  ];
+  const { messages: sent, transfer } = batchCalls(messages);
+  assert.deepEqual(sent.map((m) => m.type), [
+    "calls",
+    "packed",
+    "put-ack",
+    "calls",
+    "packed",
+    "calls",
+  ]);
+  assert.equal(sent[1], withMeta); // a call with results from other plugins goes as it is
+  assert.equal(sent[4], messages[5]); // so does one whose bytes are in shared memory
+  assert.equal(transfer.length, 3);
+  const batches = sent.filter((m): m is CallBatch => m.type === "calls");
+  assert.deepEqual(batches.map((b) => b.bytes), transfer);
+  const back = batches.flatMap(unbatchCalls);
+  assert.deepEqual(back, [
+    messages[0],
+    messages[1],
+    messages[4],
+    call(6, { content: new Uint8Array([8, 9]) }),
+  ]);
+  // Each call's bytes are its own buffer, as a structured clone would give them.
+  for (const c of back) {
+    if (c.content) assert.equal(c.content.buffer.byteLength, c.content.byteLength);
+  }
+});
+
+Deno.test("inspectValue() finds the buffers to transfer and tells what JSON would carry unchanged", () => {
+  const whole = new Uint8Array([1, 2]);
+  const part = new Uint8Array(8).subarray(2, 4);
+  assert.deepEqual(inspectValue({ a: [whole, { b: part }], c: whole }), {
+    buffers: [whole.buffer],
+    json: false,
+  });
+  const plain = [
+    undefined,
+    null,
+    "x",
+    { a: 1, b: [true, null, "s", 2.5], c: { d: {} } },
+    Object.assign(Object.create(null), { a: 1 }),
+  ];
+  for (const value of plain) assert.equal(inspectValue(value).json, true, JSON.stringify(value));
+  const shared = { x: 1 };
+  const deep: Record<string, unknown> = {};
+  let at = deep;
+  for (let i = 0; i < 70; i++) at = (at.next = {}) as Record<string, unknown>;
+  const notPlain = [
+    { a: undefined },
+    [1, undefined],
+    // deno-lint-ignore no-sparse-arrays
+    [1, , 2],
+    { n: -0 },
+    { n: NaN },
+    { n: Infinity },
+    { n: 1n },
+    { d: new Date(0) },
+    { m: new Map() },
+    { f: () => 1 },
+    { a: shared, b: shared },
+    deep,
+  ];
+  for (const value of notPlain) assert.equal(inspectValue(value).json, false);
 });

@@ -175,13 +175,13 @@ export class PluginRuntime {
     request: Request,
   ): Promise<CallResult> {
     const handlers = this.#handlers;
-    const before = JSON.stringify(payload.payloadMeta);
+    const before = metaKey(payload.payloadMeta);
     // A deep dispatcher without its own handler is called as a dispatcher.
     const handler = method === "getDeepDispatches"
       ? this.#handler(handlers.getDeepDispatches ? "getDeepDispatches" : "getDispatches")
       : this.#handler(method);
     const value = await handler.call(handlers, payload, request);
-    const after = JSON.stringify(payload.payloadMeta);
+    const after = metaKey(payload.payloadMeta);
     return before === after ? { value } : { value, payloadMeta: payload.payloadMeta.toJSON() };
   }
 
@@ -197,6 +197,29 @@ export class PluginRuntime {
     }
     return handler as NonNullable<PluginHandlers[M]>;
   }
+}
+
+/**
+ * A payload meta as a string that changes when the meta does: its JSON, or for the common meta
+ * (no extra data, no dispatches) just its two flags, which cannot be mistaken for JSON.
+ */
+function metaKey(meta: PayloadMeta): string {
+  const extra = meta.extraData as unknown;
+  if (
+    typeof meta.shouldArchive === "boolean" && typeof meta.shouldScan === "boolean" &&
+    Array.isArray(meta.dispatchTo) && meta.dispatchTo.length === 0 &&
+    typeof extra === "object" && extra !== null && Object.getPrototypeOf(extra) === Object.prototype
+  ) {
+    let empty = true;
+    for (const _ in extra) {
+      empty = false;
+      break;
+    }
+    if (empty) {
+      return meta.shouldArchive ? (meta.shouldScan ? "tt" : "tf") : (meta.shouldScan ? "ft" : "ff");
+    }
+  }
+  return JSON.stringify(meta);
 }
 
 function requestFromWire(wire: RequestWire): { request: Request; payload: Payload } {

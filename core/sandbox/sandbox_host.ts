@@ -17,6 +17,7 @@ import { frame, FrameReader } from "./frames.ts";
 import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
 import { permissionFlags, type Permissions, workerPermissions } from "./permissions.ts";
 import {
+  batchCalls,
   type Call,
   type CallResult,
   type GuestMessage,
@@ -24,6 +25,7 @@ import {
   type HostMessage,
   packCall,
   type PackedCall,
+  type ResultBatch,
   type WireError,
 } from "./protocol.ts";
 
@@ -104,6 +106,13 @@ function isPlainResult(item: unknown): item is Extract<GuestMessage, { type: "re
   const message = item as { type?: unknown; id?: unknown; payloadMeta?: unknown } | null;
   return message !== null && typeof message === "object" && message.type === "result" &&
     Number.isInteger(message.id) && message.payloadMeta === undefined;
+}
+
+/** A `ResultBatch` from a guest; its entries are checked one by one. */
+function isResultBatch(item: unknown): item is ResultBatch {
+  const message = item as { type?: unknown; json?: unknown } | null;
+  return message !== null && typeof message === "object" && message.type === "results" &&
+    typeof message.json === "string";
 }
 
 /** FNV-1a of a string: spreads affinity keys over a pool's instances. */
@@ -581,6 +590,10 @@ class Instance {
         this.#handle(item);
         continue;
       }
+      if (isResultBatch(item)) {
+        this.#receiveResults(item.json);
+        continue;
+      }
       const parsed = GuestMessageSchema.safeParse(item);
       if (!parsed.success) {
         const exit = item as { type?: unknown; code?: unknown } | null;
@@ -592,6 +605,29 @@ class Instance {
         return;
       }
       this.#handle(parsed.data);
+    }
+  }
+
+  /** The entries of a `ResultBatch`, each checked as a result sent alone would be. */
+  #receiveResults(json: string) {
+    let items: unknown;
+    try {
+      items = JSON.parse(json);
+    } catch (err) {
+      this.#died(`it sent a malformed message (${messageOf(err)})`);
+      return;
+    }
+    if (!Array.isArray(items)) {
+      this.#died("it sent a malformed message (a batch of results that is not a list)");
+      return;
+    }
+    for (const item of items) {
+      if (!this.alive) return;
+      if (!isPlainResult(item)) {
+        this.#died("it sent a malformed message (a batched result without a call id)");
+        return;
+      }
+      this.#handle(item);
     }
   }
 
@@ -736,9 +772,10 @@ class Outbox<T> {
 
 class WorkerTransport implements Transport {
   readonly #worker: Worker;
-  readonly #outbox = new Outbox<HostMessage | PackedCall>((batch) =>
-    this.#worker.postMessage(batch)
-  );
+  readonly #outbox = new Outbox<HostMessage | PackedCall>((batch) => {
+    const { messages, transfer } = batchCalls(batch);
+    this.#worker.postMessage(messages, { transfer });
+  });
 
   constructor(spec: PluginSpec, permissions: Permissions, events: TransportEvents) {
     this.#worker = new Worker(new URL("./worker_guest.ts", import.meta.url), {

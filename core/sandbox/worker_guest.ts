@@ -8,12 +8,12 @@
  */
 /// <reference lib="deno.worker" />
 import { type GuestPort, serveGuest } from "./guest.ts";
-import type { GuestMessage } from "./protocol.ts";
+import type { GuestMessage, ResultBatch } from "./protocol.ts";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const close = scope.close.bind(scope);
 const post = (
-  message: GuestMessage[] | { type: "exit"; code: number },
+  message: (GuestMessage | ResultBatch)[] | { type: "exit"; code: number },
   transfer?: ArrayBuffer[],
 ) => scope.postMessage(message, { transfer: transfer ?? [] });
 
