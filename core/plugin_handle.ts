@@ -24,7 +24,16 @@ import {
   WorkerResponseSchema,
 } from "./schemas.ts";
 import type { CallOptions, PluginHost } from "./sandbox/host.ts";
-import type { Call, CallMethod, ProviderItemWire, RequestWire } from "./sandbox/protocol.ts";
+import {
+  type Call,
+  type CallMethod,
+  isEmpty,
+  type PackedCall,
+  type PackedFields,
+  payloadCall,
+  type ProviderItemWire,
+  type RequestWire,
+} from "./sandbox/protocol.ts";
 
 /** A plugin's response did not have the shape its kind requires. */
 export class InvalidResponseError extends PluginError {}
@@ -195,10 +204,12 @@ export class PluginHandle {
       : this.#parse("scan", WorkerResponseSchema, value);
     return {
       results: parsed.results ?? null,
-      extracted: (parsed.extracted ?? []).map((child) =>
-        new ExtractedPayload(child.content, child.payloadMeta as PayloadMetaInit | undefined)
-      ),
-      errors: this.#errors(parsed.errors, payload),
+      extracted: parsed.extracted?.length
+        ? parsed.extracted.map((child) =>
+          new ExtractedPayload(child.content, child.payloadMeta as PayloadMetaInit | undefined)
+        )
+        : [],
+      errors: parsed.errors?.length ? this.#errors(parsed.errors, payload) : [],
       dispatchTo: parsed.dispatchTo ?? [],
     };
   }
@@ -279,13 +290,17 @@ export class PluginHandle {
     payload: Payload,
     request: Request,
   ): Promise<unknown> {
-    const wire = this.requestScope === "full"
-      ? requestToWire(request, payload, request.payloads.indexOf(payload))
-      : payloadRequestToWire(request, payload);
-    wire.payloads[wire.index].content = this.#contentFor(payload);
+    let call: Call;
+    if (this.requestScope === "full") {
+      const wire = requestToWire(request, payload, request.payloads.indexOf(payload));
+      wire.payloads[wire.index].content = this.#contentFor(payload);
+      call = { method, request: wire };
+    } else {
+      call = payloadCall(packPayload(method, payload, request, this.#contentFor(payload)));
+    }
     // Dispatchers see a payload again every round: the same instance keeps what it cached.
     const affinity = method === "scan" || method === "archive" ? undefined : payload.payloadId;
-    const { value, payloadMeta } = await this.#host.call({ method, request: wire }, {
+    const { value, payloadMeta } = await this.#host.call(call, {
       timeoutMs: this.timeoutMs,
       affinity,
     });
@@ -379,18 +394,43 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The request as a plugin sees it with `request_scope = payload`: the payload alone. */
-export function payloadRequestToWire(request: Request, payload: Payload): RequestWire {
-  return {
-    payloads: [{
-      content: payload.content,
-      dispatch_meta: payload.dispatchMeta,
-      results: payload.results.toJSON(),
-    }],
-    request_meta: request.requestMeta.toJSON(),
-    errors: [],
-    index: 0,
+/**
+ * A call about the payload alone (`request_scope = payload`), packed: the fields that hold their
+ * defaults left out, the others copied (a plugin in-process must not change the core's copy).
+ */
+export function packPayload(
+  method: PackedCall["method"],
+  payload: Payload,
+  request: Request,
+  content: Uint8Array,
+): PackedFields {
+  const results = payload.results;
+  const packed: PackedFields = {
+    method,
+    size: results.size,
+    payloadId: results.payloadId,
+    content,
   };
+  const meta = results.payloadMeta;
+  if (
+    !meta.shouldArchive || !meta.shouldScan || !isEmpty(meta.extraData) ||
+    meta.dispatchTo.length > 0
+  ) packed.payloadMeta = meta.toJSON();
+  const run = results.pluginsRun;
+  if (run.workers.length > 0 || run.archivers.length > 0) {
+    packed.pluginsRun = { workers: [...run.workers], archivers: [...run.archivers] };
+  }
+  if (results.extractedFrom.length > 0) packed.extractedFrom = [...results.extractedFrom];
+  if (results.extractedBy.length > 0) packed.extractedBy = [...results.extractedBy];
+  if (!isEmpty(results.workers)) packed.workers = { ...results.workers };
+  if (!isEmpty(results.archivers)) packed.archivers = { ...results.archivers };
+  if (!isEmpty(payload.dispatchMeta)) packed.dispatchMeta = payload.dispatchMeta;
+  const requestMeta = request.requestMeta;
+  if (
+    !requestMeta.archivePayloads || requestMeta.source !== null ||
+    !isEmpty(requestMeta.extraData)
+  ) packed.requestMeta = requestMeta.toJSON();
+  return packed;
 }
 
 /** The request as a plugin sees it: every payload's results, but only the target's bytes. */

@@ -639,7 +639,7 @@ export class Stoq {
 
       const canRun = new TaskSet();
       const deferred = new TaskSet();
-      for (const task of total) {
+      for (const task of total.tasks) {
         // A worker that ran on the payload is done with it (the name of a plugin that ran is the
         // name it was loaded by): skip the resolution, which would find the same.
         if (task.payload.results.pluginsRun.workers.includes(task.name)) continue;
@@ -661,7 +661,7 @@ export class Stoq {
           reported,
         });
       if (ordered.length === 0 && !deepRan) {
-        pending = { tasks: [...deferred], deferred };
+        pending = { tasks: [...deferred.tasks], deferred };
         break;
       }
       if (next.size === 0 && extracted.length === 0 && this.#settled(request)) {
@@ -673,7 +673,7 @@ export class Stoq {
         index ??= new ContentIndex(request.payloads);
         this.#ingestExtracted(child, request, { index, round, next });
       }
-      dispatches = [...next];
+      dispatches = [...next.tasks];
       if (round === this.maxRecursion) pending = { tasks: dispatches, deferred };
     }
     this.#reportPending(pending, request);
@@ -705,7 +705,9 @@ export class Stoq {
     request: Request,
     state: { next: TaskSet; extracted: Payload[] },
   ): Promise<void> {
-    const outcomes = await Promise.all(ordered.map((task) => this.#runWorker(task, request)));
+    const outcomes = ordered.length === 1
+      ? [await this.#runWorker(ordered[0], request)]
+      : await Promise.all(ordered.map((task) => this.#runWorker(task, request)));
     ordered.forEach(({ payload, name }, i) => {
       const outcome = outcomes[i];
       payload.results.pluginsRun.workers.push(name);
@@ -1384,6 +1386,11 @@ class TaskSet {
 
   get size(): number {
     return this.#tasks.length;
+  }
+
+  /** The tasks in insertion order (not to be changed). */
+  get tasks(): readonly Task[] {
+    return this.#tasks;
   }
 
   add(task: Task) {

@@ -8,7 +8,7 @@ import { PluginTimeoutError } from "../errors.ts";
 import { callDeadlines } from "./deadlines.ts";
 import type { Logger } from "../log.ts";
 import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
-import type { Call, CallResult } from "./protocol.ts";
+import { type Call, type CallResult, packedFields } from "./protocol.ts";
 import { PluginRuntime } from "./runtime.ts";
 
 /**
@@ -28,7 +28,10 @@ export async function startInProcess(spec: PluginSpec, log: Logger): Promise<Plu
     name: spec.name,
     kinds: runtime.kinds,
     call(call: Call, options: CallOptions = {}): Promise<CallResult> {
-      const running = runtime.invoke(call, options.onPut);
+      const fields = packedFields(call);
+      const running = fields !== undefined
+        ? runtime.invokePacked({ type: "packed", id: 0, ...fields })
+        : runtime.invoke(call, options.onPut);
       return options.timeoutMs
         ? withTimeout(running, spec.name, call.method, options.timeoutMs)
         : running;

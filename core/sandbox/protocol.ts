@@ -246,6 +246,42 @@ export function packCall(message: CallMessage): PackedCall | undefined {
   return packed;
 }
 
+/** A packed call without its message fields: what a call about one payload alone carries. */
+export type PackedFields = Omit<PackedCall, "type" | "id">;
+
+/**
+ * A call about one payload alone, built packed by the core: hosts send `packed` as it is, and its
+ * `request` (the unpacked form) is built only if something asks for it.
+ */
+class PayloadCall {
+  readonly method: PackedCall["method"];
+  readonly packed: PackedFields;
+  #request?: RequestWire;
+
+  constructor(packed: PackedFields) {
+    this.method = packed.method;
+    this.packed = packed;
+  }
+
+  get request(): RequestWire {
+    if (this.#request === undefined) {
+      const call = unpackCall({ type: "packed", id: 0, ...this.packed }).call;
+      this.#request = (call as { request: RequestWire }).request;
+    }
+    return this.#request;
+  }
+}
+
+/** A call about one payload alone from its packed fields. */
+export function payloadCall(packed: PackedFields): Call {
+  return new PayloadCall(packed) as Call;
+}
+
+/** The packed fields of a call made by `payloadCall()`, or undefined. */
+export function packedFields(call: Call): PackedFields | undefined {
+  return call instanceof PayloadCall ? call.packed : undefined;
+}
+
 /** The call a packed call stands for. */
 export function unpackCall(packed: PackedCall): CallMessage {
   return {
@@ -278,7 +314,8 @@ export function unpackCall(packed: PackedCall): CallMessage {
   };
 }
 
-function isEmpty(record: Record<string, unknown>): boolean {
+/** True when a record has no enumerable key. */
+export function isEmpty(record: Record<string, unknown>): boolean {
   for (const _ in record) return false;
   return true;
 }

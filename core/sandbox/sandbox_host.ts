@@ -25,6 +25,7 @@ import {
   type HostMessage,
   packCall,
   type PackedCall,
+  packedFields,
   type ResultBatch,
   type WireError,
 } from "./protocol.ts";
@@ -502,8 +503,12 @@ class Instance {
     const id = ++this.#nextId;
     this.#pending.set(id, { job, ingest });
     try {
-      const message = { type: "call" as const, id, call: job.call };
-      this.#transport.send(packCall(message) ?? message);
+      const fields = packedFields(job.call);
+      if (fields !== undefined) this.#transport.send({ type: "packed", id, ...fields });
+      else {
+        const message = { type: "call" as const, id, call: job.call };
+        this.#transport.send(packCall(message) ?? message);
+      }
     } catch (err) {
       this.#pending.delete(id);
       job.reject(
