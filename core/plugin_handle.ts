@@ -196,8 +196,11 @@ export class PluginHandle {
   }
 
   /** Worker: scan a payload. */
-  async scan(payload: Payload, request: Request): Promise<WorkerOutcome | null> {
-    const value = await this.#callOn("scan", payload, request);
+  scan(payload: Payload, request: Request): Promise<WorkerOutcome | null> {
+    return this.#callOn("scan", payload, request).then((value) => this.#outcome(value, payload));
+  }
+
+  #outcome(value: unknown, payload: Payload): WorkerOutcome | null {
     if (value == null) return null;
     const parsed = isPlainWorkerResponse(value)
       ? value
@@ -285,38 +288,45 @@ export class PluginHandle {
     await this.#host.shutdown();
   }
 
-  async #callOn(
+  #callOn(
     method: "scan" | "getDispatches" | "getDeepDispatches" | "archive",
     payload: Payload,
     request: Request,
   ): Promise<unknown> {
     let call: Call;
-    if (this.requestScope === "full") {
-      const wire = requestToWire(request, payload, request.payloads.indexOf(payload));
-      wire.payloads[wire.index].content = this.#contentFor(payload);
-      call = { method, request: wire };
-    } else {
-      call = payloadCall(packPayload(method, payload, request, this.#contentFor(payload)));
+    try {
+      if (this.requestScope === "full") {
+        const wire = requestToWire(request, payload, request.payloads.indexOf(payload));
+        wire.payloads[wire.index].content = this.#contentFor(payload);
+        call = { method, request: wire };
+      } else {
+        call = payloadCall(packPayload(method, payload, request, this.#contentFor(payload)));
+      }
+    } catch (err) {
+      return Promise.reject(err);
     }
     // Dispatchers see a payload again every round: the same instance keeps what it cached.
     const affinity = method === "scan" || method === "archive" ? undefined : payload.payloadId;
-    const { value, payloadMeta } = await this.#host.call(call, {
-      timeoutMs: this.timeoutMs,
-      affinity,
-    });
-    if (payloadMeta !== undefined) {
-      const meta = PayloadMetaJsonSchema.safeParse(payloadMeta);
-      if (!meta.success) {
-        throw new InvalidResponseError(
-          this.name,
-          `Plugin "${this.name}" changed the payload meta to something invalid in ${method}(): ${
-            describeZodError(meta.error)
-          }`,
-        );
-      }
-      Object.assign(payload.payloadMeta, PayloadMeta.fromJSON(meta.data));
+    return this.#host.call(call, { timeoutMs: this.timeoutMs, affinity }).then(
+      ({ value, payloadMeta }) => {
+        if (payloadMeta !== undefined) this.#applyMeta(method, payload, payloadMeta);
+        return value;
+      },
+    );
+  }
+
+  /** Take the payload meta a plugin changed, if it is valid. */
+  #applyMeta(method: CallMethod, payload: Payload, payloadMeta: unknown) {
+    const meta = PayloadMetaJsonSchema.safeParse(payloadMeta);
+    if (!meta.success) {
+      throw new InvalidResponseError(
+        this.name,
+        `Plugin "${this.name}" changed the payload meta to something invalid in ${method}(): ${
+          describeZodError(meta.error)
+        }`,
+      );
     }
-    return value;
+    Object.assign(payload.payloadMeta, PayloadMeta.fromJSON(meta.data));
   }
 
   /**

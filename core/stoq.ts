@@ -30,7 +30,12 @@ import {
 import { mergeOptions, type RawOption, type RawOptions, splitList } from "./options.ts";
 import { Payload, PayloadMeta, type PayloadMetaInit } from "./payload.ts";
 import type { Kind } from "./plugin.ts";
-import { type ContentMode, PluginHandle, type RequestScope } from "./plugin_handle.ts";
+import {
+  type ContentMode,
+  PluginHandle,
+  type RequestScope,
+  type WorkerOutcome,
+} from "./plugin_handle.ts";
 import { discoverPlugins, isPluginLocation, manifestAt, type PluginEntry } from "./registry.ts";
 import { Request, RequestMeta } from "./request.ts";
 import { StoqResponse } from "./response.ts";
@@ -582,11 +587,12 @@ export class Stoq {
     payload: Payload,
     options: Omit<ScanOptions, "payloadMeta"> = {},
   ): Promise<StoqResponse> {
+    // `options` holds addStartDispatch and addStartDeepDispatch, which is all scanRequest reads.
     const scan = () =>
-      this.scanRequest(new Request({ payloads: [payload], requestMeta: options.requestMeta }), {
-        addStartDispatch: options.addStartDispatch,
-        addStartDeepDispatch: options.addStartDeepDispatch,
-      });
+      this.scanRequest(
+        new Request({ payloads: [payload], requestMeta: options.requestMeta }),
+        options,
+      );
     try {
       return options.ratelimit ? this.#ratelimit(options.ratelimit).then(scan) : scan();
     } catch (err) {
@@ -603,8 +609,12 @@ export class Stoq {
     request: Request,
     options: ScanRequestOptions = {},
   ): Promise<StoqResponse> {
-    const start = cleanNames(options.addStartDispatch ?? []);
-    const startDeep = cleanNames(options.addStartDeepDispatch ?? []);
+    const start = options.addStartDispatch?.length
+      ? cleanNames(options.addStartDispatch)
+      : NO_NAMES;
+    const startDeep = options.addStartDeepDispatch?.length
+      ? cleanNames(options.addStartDeepDispatch)
+      : NO_NAMES;
     // The payloads the request came with (extracted ones are only ever appended after them).
     const initialCount = request.payloads.length;
     let initial: Set<Payload> | undefined;
@@ -653,7 +663,7 @@ export class Stoq {
       const deepRan = (this.deepDispatchers.size > 0 || (round === 1 && startDeep.length > 0)) &&
         await this.#deepPasses(request, {
           ran: ordered,
-          startDeep: round === 1 ? startDeep : [],
+          startDeep: round === 1 ? startDeep : NO_NAMES,
           initial: initial ??= new Set(request.payloads.slice(0, initialCount)),
           next,
           deferred,
@@ -708,16 +718,17 @@ export class Stoq {
     const outcomes = ordered.length === 1
       ? [await this.#runWorker(ordered[0], request)]
       : await Promise.all(ordered.map((task) => this.#runWorker(task, request)));
-    ordered.forEach(({ payload, name }, i) => {
+    for (let i = 0; i < ordered.length; i++) {
+      const { payload, name } = ordered[i];
       const outcome = outcomes[i];
       payload.results.pluginsRun.workers.push(name);
       if (!outcome.response) {
         if (outcome.error) request.errors.push(outcome.error);
-        return;
+        continue;
       }
       const response = outcome.response;
       if (response.results !== null) payload.results.workers[name] = response.results;
-      request.errors.push(...response.errors);
+      if (response.errors.length > 0) request.errors.push(...response.errors);
       for (const target of response.dispatchTo) state.next.add({ payload, name: target });
       for (const child of response.extracted) {
         state.extracted.push(
@@ -728,7 +739,7 @@ export class Stoq {
           }),
         );
       }
-    });
+    }
   }
 
   /**
@@ -742,7 +753,7 @@ export class Stoq {
     request: Request,
     state: {
       ran: Task[];
-      startDeep: string[];
+      startDeep: readonly string[];
       initial: Set<Payload>;
       next: TaskSet;
       deferred: TaskSet;
@@ -929,18 +940,22 @@ export class Stoq {
     for (const t of deferred) sets.deferred.add(t);
   }
 
-  async #runWorker(
-    task: Task,
-    request: Request,
-  ): Promise<{ response?: Awaited<ReturnType<PluginHandle["scan"]>>; error?: ScanError }> {
+  #runWorker(task: Task, request: Request): Promise<WorkerRun> {
     const loaded = this.#plugin(task.name);
-    const worker = loaded instanceof Promise ? await loaded : loaded;
+    if (loaded instanceof Promise) {
+      return loaded.then((worker) => this.#runLoaded(worker, task, request));
+    }
+    return this.#runLoaded(loaded, task, request);
+  }
+
+  #runLoaded(worker: PluginHandle, task: Task, request: Request): Promise<WorkerRun> {
+    const failed = (err: unknown): WorkerRun => ({
+      error: this.#pluginError(err, "worker:failed to scan", task.name, task.payload, "worker"),
+    });
     try {
-      return { response: await worker.scan(task.payload, request) };
+      return worker.scan(task.payload, request).then((response) => ({ response }), failed);
     } catch (err) {
-      return {
-        error: this.#pluginError(err, "worker:failed to scan", task.name, task.payload, "worker"),
-      };
+      return Promise.resolve(failed(err));
     }
   }
 
@@ -1371,6 +1386,12 @@ class RequiredWorkersError extends StoqError {
   }
 }
 
+/** How a worker's scan of a payload ended. */
+interface WorkerRun {
+  response?: WorkerOutcome | null;
+  error?: ScanError;
+}
+
 /** Tasks a `TaskSet` holds before it indexes them. */
 const TASK_SET_LINEAR = 8;
 
@@ -1581,6 +1602,9 @@ function codeOptions(options: Record<string, unknown> | undefined): RawOptions {
   }
   return out;
 }
+
+/** No worker names, shared (never changed). */
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 function cleanNames(names: readonly string[]): string[] {
   if (names.length === 0) return [];
