@@ -212,6 +212,8 @@ class Pool implements PluginHost {
    * busy or full.
    */
   #pump() {
+    // Most pumps (one per settled call) find nothing queued.
+    if (this.#queue.length === 0 || this.#closed) return;
     // One reading of the clock per pump: the jobs it hands out go within the same moment.
     const now = performance.now();
     while (this.#queue.length > 0 && !this.#closed) {
@@ -295,7 +297,9 @@ class Pool implements PluginHost {
   }
 
   #alive(): Instance[] {
-    if (this.#instances.some((instance) => !instance.alive)) {
+    let dead = false;
+    for (const instance of this.#instances) if (!instance.alive) dead = true;
+    if (dead) {
       for (const instance of this.#instances) {
         if (!instance.alive) this.#retiredBusyMs += instance.busyMs;
       }
@@ -432,8 +436,7 @@ class Instance {
   }
 
   /** Note a call's completion; while calls were queued, the gap between two is one call's time. */
-  #measure() {
-    const now = performance.now();
+  #measure(now: number) {
     if (this.#busySince !== undefined) {
       const took = now - this.#busySince;
       this.#paceMs = this.#paceMs === undefined ? took : this.#paceMs * 0.9 + took * 0.1;
@@ -526,7 +529,7 @@ class Instance {
    * deadline stays armed while calls follow one another, and when it fires early (the running
    * call started later than the one it was armed for) it is armed again for the rest.
    */
-  #watch() {
+  #watch(now = performance.now()) {
     const id = this.#order[0];
     const pending = id === undefined ? undefined : this.#pending.get(id);
     const ms = pending?.job.options.timeoutMs;
@@ -537,7 +540,7 @@ class Instance {
       return;
     }
     this.#headId = id;
-    this.#headDeadline = performance.now() + ms;
+    this.#headDeadline = now + ms;
     if (this.#headDeadline < this.#armedUntil) this.#unwatch();
     if (this.#armedUntil === Infinity) this.#arm(ms);
   }
@@ -653,8 +656,9 @@ class Instance {
           const at = this.#order.indexOf(message.id);
           if (at >= 0) this.#order.splice(at, 1);
           if (at === 0) {
-            this.#measure();
-            this.#watch();
+            const now = performance.now();
+            this.#measure(now);
+            this.#watch(now);
           }
         }
         if (message.type === "result") {
