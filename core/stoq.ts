@@ -657,7 +657,7 @@ export class Stoq {
         await this.#resolve(task, request, { canRun, deferred, reported });
       }
       const ordered = canRun.ordered(request.payloads);
-      const next = new TaskSet(deferred);
+      const next = new TaskSet(deferred.tasks);
       const extracted: Payload[] = [];
       if (ordered.length > 0) await this.#runPass(ordered, request, { next, extracted });
       const deepRan = (this.deepDispatchers.size > 0 || (round === 1 && startDeep.length > 0)) &&
@@ -703,10 +703,12 @@ export class Stoq {
    */
   #settled(request: Request): boolean {
     if (this.roles.dispatchers.size > 0 || this.deepDispatchers.size > 0) return false;
-    return request.payloads.every((payload) =>
-      !payload.payloadMeta.shouldScan ||
-      this.alwaysDispatch.every((name) => payload.results.pluginsRun.workers.includes(name))
-    );
+    for (const payload of request.payloads) {
+      if (!payload.payloadMeta.shouldScan) continue;
+      const ran = payload.results.pluginsRun.workers;
+      for (const name of this.alwaysDispatch) if (!ran.includes(name)) return false;
+    }
+    return true;
   }
 
   /** Run one pass of worker tasks at once; record their outcomes in task order. */
