@@ -772,3 +772,42 @@ Deno.test("results JSON would change cross the sandbox as they were, beside plai
     },
   );
 });
+
+Deno.test("a plugin that posts a malformed message crashes alone and is restarted", async () => {
+  await withWorkerPlugin(
+    "forger",
+    `export default definePlugin({ setup: () => ({ scan: (payload) => {
+  const text = new TextDecoder().decode(payload.content);
+  const forged = {
+    "bad-json": [{ type: "results", json: "[1," }],
+    "odd-pairs": [{ type: "results", json: "[1]" }],
+    "no-id": [{ type: "results", json: '["x", {}]' }],
+    "unknown": [{ type: "bogus" }],
+  }[text];
+  if (forged) self.postMessage(forged);
+  return { results: { text } };
+} }) });\n`,
+    async (dir) => {
+      const stoq = await Stoq.create({
+        baseDir: dir,
+        pluginDirList: [dir],
+        alwaysDispatch: ["forger"],
+        pluginOpts: { forger: { concurrency: 1 } },
+        logSinks: [],
+      });
+      try {
+        for (const text of ["bad-json", "odd-pairs", "no-id", "unknown"]) {
+          const forged = await stoq.scan(text);
+          assert.equal(forged.errors.length, 1, text);
+          assert.equal(forged.errors[0].kind, "crash", text);
+          assert.match(forged.errors[0].error, /malformed message/, text);
+          const next = await stoq.scan("fine");
+          assert.deepEqual(next.errors, [], text);
+          assert.deepEqual(next.results[0].workers.forger, { text: "fine" });
+        }
+      } finally {
+        await stoq.close();
+      }
+    },
+  );
+});

@@ -76,7 +76,13 @@ export function serveGuest(port: GuestPort): void {
     outbox = [];
     plainResults = [];
     transfers = [];
-    if (plain.length > 0) batch.push({ type: "results", json: JSON.stringify(plain) });
+    if (plain.length > 0) {
+      const flat: unknown[] = [];
+      for (const message of plain) {
+        if (message.type === "result") flat.push(message.id, message.value);
+      }
+      batch.push({ type: "results", json: JSON.stringify(flat) });
+    }
     if (batch.length === 0) return;
     if (busyMs !== reportedBusyMs) {
       batch.push({ type: "busy", ms: busyMs });
@@ -113,10 +119,13 @@ export function serveGuest(port: GuestPort): void {
   const drain = async () => {
     if (running) return;
     running = true;
+    // One reading of the clock per call: the end of one call is the start of the next.
+    let start = performance.now();
     while (calls.length > 0) {
-      const start = performance.now();
       await runCall(calls.shift()!);
-      busyMs += performance.now() - start;
+      const end = performance.now();
+      busyMs += end - start;
+      start = end;
     }
     running = false;
   };

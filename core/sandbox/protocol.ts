@@ -343,22 +343,26 @@ export function errorToWire(error: unknown, depth = 0): WireError {
  */
 export interface CallBatch {
   type: "calls";
-  /** JSON: one `CallHead` per call, in order. */
+  /** JSON: a list of one `CallHead` per call, in order. */
   head: string;
   bytes: ArrayBuffer;
 }
 
-/** A call of a `CallBatch`: its bytes are the next `length` bytes of the batch (-1: none). */
-interface CallHead {
-  id: number;
-  method: PackedCall["method"];
-  size: number;
-  payloadId: string;
-  length: number;
-  pluginsRun?: { workers: string[]; archivers: string[] };
-  extractedFrom?: string[];
-  extractedBy?: string[];
-}
+/**
+ * A call of a `CallBatch`, as a list (a list costs less to write and read as JSON than an object):
+ * id, method, size, payload id, the length of its bytes (the next that many bytes of the batch; -1:
+ * none), then its plugins run, extracted-from and extracted-by lists (null: empty).
+ */
+type CallHead = [
+  id: number,
+  method: PackedCall["method"],
+  size: number,
+  payloadId: string,
+  length: number,
+  pluginsRun: PackedCall["pluginsRun"] | null,
+  extractedFrom: string[] | null,
+  extractedBy: string[] | null,
+];
 
 /** True when a packed call goes in a `CallBatch`: no field that JSON could change. */
 function isBatchable(message: HostMessage | PackedCall): message is PackedCall {
@@ -397,17 +401,16 @@ export function batchCalls(
     for (; i < end; i++) {
       const call = messages[i] as PackedCall;
       const content = call.content;
-      const head: CallHead = {
-        id: call.id,
-        method: call.method,
-        size: call.size,
-        payloadId: call.payloadId,
-        length: content === undefined ? -1 : content.byteLength,
-      };
-      if (call.pluginsRun !== undefined) head.pluginsRun = call.pluginsRun;
-      if (call.extractedFrom !== undefined) head.extractedFrom = call.extractedFrom;
-      if (call.extractedBy !== undefined) head.extractedBy = call.extractedBy;
-      heads.push(head);
+      heads.push([
+        call.id,
+        call.method,
+        call.size,
+        call.payloadId,
+        content === undefined ? -1 : content.byteLength,
+        call.pluginsRun ?? null,
+        call.extractedFrom ?? null,
+        call.extractedBy ?? null,
+      ]);
       if (content !== undefined) {
         bytes.set(content, offset);
         offset += content.byteLength;
@@ -425,21 +428,15 @@ export function unbatchCalls(batch: CallBatch): PackedCall[] {
   const bytes = new Uint8Array(batch.bytes);
   const calls: PackedCall[] = [];
   let offset = 0;
-  for (const head of heads) {
-    const call: PackedCall = {
-      type: "packed",
-      id: head.id,
-      method: head.method,
-      size: head.size,
-      payloadId: head.payloadId,
-    };
-    if (head.length >= 0) {
-      call.content = bytes.slice(offset, offset + head.length);
-      offset += head.length;
+  for (const [id, method, size, payloadId, length, pluginsRun, from, by] of heads) {
+    const call: PackedCall = { type: "packed", id, method, size, payloadId };
+    if (length >= 0) {
+      call.content = bytes.slice(offset, offset + length);
+      offset += length;
     }
-    if (head.pluginsRun !== undefined) call.pluginsRun = head.pluginsRun;
-    if (head.extractedFrom !== undefined) call.extractedFrom = head.extractedFrom;
-    if (head.extractedBy !== undefined) call.extractedBy = head.extractedBy;
+    if (pluginsRun !== null) call.pluginsRun = pluginsRun;
+    if (from !== null) call.extractedFrom = from;
+    if (by !== null) call.extractedBy = by;
     calls.push(call);
   }
   return calls;
@@ -451,7 +448,7 @@ export function unbatchCalls(batch: CallBatch): PackedCall[] {
  */
 export interface ResultBatch {
   type: "results";
-  /** JSON: `{ type: "result", id, value }` objects. */
+  /** JSON: a flat list of call ids and values, `[id, value, id, value, ...]`. */
   json: string;
 }
 
@@ -464,9 +461,21 @@ export interface ResultBatch {
  */
 export function inspectValue(value: unknown): { buffers: ArrayBuffer[]; json: boolean } {
   if (value === undefined) return { buffers: [], json: true };
-  const found = new Set<ArrayBuffer>();
-  const seen = new Set<object>();
+  // Made when first needed: most values hold no bytes and a handful of objects.
+  let found: Set<ArrayBuffer> | undefined;
+  let seen: object[] | Set<object> = [];
   let json = true;
+  const meet = (v: object): boolean => {
+    if (Array.isArray(seen)) {
+      if (seen.includes(v)) return false;
+      seen.push(v);
+      if (seen.length > 16) seen = new Set(seen);
+      return true;
+    }
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return true;
+  };
   const walk = (v: unknown, depth: number) => {
     switch (typeof v) {
       case "string":
@@ -482,18 +491,17 @@ export function inspectValue(value: unknown): { buffers: ArrayBuffer[]; json: bo
         return;
     }
     if (v === null) return;
-    if (depth > 64 || seen.has(v)) {
+    if (depth > 64 || !meet(v)) {
       json = false;
       return;
     }
-    seen.add(v);
     if (ArrayBuffer.isView(v)) {
       json = false;
       const buffer = v.buffer;
       if (
         buffer instanceof ArrayBuffer && buffer.byteLength > 0 && v.byteOffset === 0 &&
         v.byteLength === buffer.byteLength
-      ) found.add(buffer);
+      ) (found ??= new Set()).add(buffer);
       return;
     }
     const proto = Object.getPrototypeOf(v);
@@ -515,5 +523,5 @@ export function inspectValue(value: unknown): { buffers: ArrayBuffer[]; json: bo
     }
   };
   walk(value, 0);
-  return { buffers: [...found], json };
+  return { buffers: found ? [...found] : [], json };
 }

@@ -625,17 +625,18 @@ class Instance {
       this.#died(`it sent a malformed message (${messageOf(err)})`);
       return;
     }
-    if (!Array.isArray(items)) {
-      this.#died("it sent a malformed message (a batch of results that is not a list)");
+    if (!Array.isArray(items) || items.length % 2 !== 0) {
+      this.#died("it sent a malformed message (a batch of results that is not id, value pairs)");
       return;
     }
-    for (const item of items) {
+    for (let i = 0; i < items.length; i += 2) {
       if (!this.alive) return;
-      if (!isPlainResult(item)) {
+      const id = items[i];
+      if (!Number.isInteger(id)) {
         this.#died("it sent a malformed message (a batched result without a call id)");
         return;
       }
-      this.#handle(item);
+      this.#handle({ type: "result", id, value: items[i + 1] });
     }
   }
 
