@@ -191,23 +191,35 @@ const SIGNATURES: readonly [Format, number[], number][] = [
   ["wasm", ascii("\0asm"), 0],
 ];
 
-const BASE64_TEXT = /^[A-Za-z0-9+/]+={0,2}$/;
-
 /**
  * Whether text is one base64 blob (whitespace allowed between lines): at least 32 characters of
  * the alphabet, padded to a multiple of 4, with digits or `+`/`/` and both letter cases, so that a
- * word, a hex digest or a sentence does not qualify.
+ * word, a hex digest or a sentence does not qualify. One pass over the bytes, which stops at the
+ * first that cannot be base64 (in most text, within the first line).
  */
 function isBase64(content: Uint8Array): boolean {
   if (content.length < 32) return false;
-  let text = "";
+  let count = 0;
+  let padding = 0;
+  let upper = false;
+  let lower = false;
+  let digitOrSign = false;
   for (let i = 0; i < content.length; i++) {
     const byte = content[i];
     if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) continue;
-    text += String.fromCharCode(byte);
+    if (byte === 0x3d) {
+      // "=" only at the end, at most twice, after at least one character of the alphabet.
+      if (count === padding || padding === 2) return false;
+      padding++;
+    } else if (padding > 0) {
+      return false;
+    } else if (byte >= 0x41 && byte <= 0x5a) upper = true;
+    else if (byte >= 0x61 && byte <= 0x7a) lower = true;
+    else if ((byte >= 0x30 && byte <= 0x39) || byte === 0x2b || byte === 0x2f) digitOrSign = true;
+    else return false;
+    count++;
   }
-  if (text.length < 32 || text.length % 4 !== 0 || !BASE64_TEXT.test(text)) return false;
-  return /[A-Z]/.test(text) && /[a-z]/.test(text) && /[0-9+/]/.test(text);
+  return count >= 32 && count % 4 === 0 && upper && lower && digitOrSign;
 }
 
 function isPe(content: Uint8Array): boolean {

@@ -171,3 +171,53 @@ Deno.test("formatOf() keys on the MIME type first, then on leading bytes", () =>
   const hex = new TextEncoder().encode("d41d8cd98f00b204e9800998ecf8427e");
   assert.equal(formatOf("text/plain", hex), "text");
 });
+
+Deno.test("formatOf() tells one base64 blob from other text as the definition says", () => {
+  // The definition, written the plain way: strip whitespace, then one regular expression.
+  const definition = (text: string) => {
+    const stripped = text.replace(/[ \n\r\t]/g, "");
+    return stripped.length >= 32 && stripped.length % 4 === 0 &&
+      /^[A-Za-z0-9+/]+={0,2}$/.test(stripped) && /[A-Z]/.test(stripped) &&
+      /[a-z]/.test(stripped) && /[0-9+/]/.test(stripped);
+  };
+  const encoder = new TextEncoder();
+  const blob = btoa("stoq ".repeat(20));
+  const cases = [
+    blob,
+    `${blob.slice(0, 40)}\n${blob.slice(40)}\n`,
+    blob.replace(/=+$/, "") + "===",
+    "=" + blob.slice(1),
+    blob.slice(0, 20) + "=" + blob.slice(21),
+    blob.slice(0, 31),
+    "A".repeat(40),
+    "Ab".repeat(20),
+    "Ab1".repeat(12) + "A=",
+    "Ab1".repeat(12) + "==",
+    "Ab1".repeat(11) + "===",
+    "Ab1+".repeat(8),
+    "Ab1/".repeat(8) + "\t\r\n ",
+    "Ab1-".repeat(8),
+    "This is a sentence of English text, not base64 at all.",
+    "d41d8cd98f00b204e9800998ecf8427e",
+  ];
+  // And a few thousand made at random from the alphabet, whitespace, padding and a stray comma.
+  const alphabet = "ABCabc019+/= \n,";
+  let seed = 7;
+  for (let i = 0; i < 3000; i++) {
+    let text = "";
+    const length = 28 + (i % 16);
+    for (let j = 0; j < length; j++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const pick = seed % 100;
+      text += pick < 92 ? alphabet[pick % 9] : alphabet[9 + (pick % alphabet.slice(9).length)];
+    }
+    cases.push(text);
+  }
+  let base64 = 0;
+  for (const text of cases) {
+    const expected = definition(text) ? "base64" : "text";
+    assert.equal(formatOf("text/plain", encoder.encode(text)), expected, JSON.stringify(text));
+    if (expected === "base64") base64++;
+  }
+  assert.ok(base64 > 100, `only ${base64} of the cases are base64`);
+});
