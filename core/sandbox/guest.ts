@@ -49,16 +49,22 @@ export function serveGuest(port: GuestPort): void {
   // Messages go out in batches, at the end of the current task.
   let outbox: GuestMessage[] = [];
   // Results whose values are plain JSON: they go as one `ResultBatch` at the end of the batch.
-  let plainResults: GuestMessage[] = [];
+  let plainResults: Extract<GuestMessage, { type: "result" }>[] = [];
   let transfers: ArrayBuffer[] = [];
   let scheduled = false;
   // Time spent in calls, reported with each batch so that the host can tell a busy instance.
   let busyMs = 0;
   let reportedBusyMs = 0;
-  const send = (message: GuestMessage, transfer: ArrayBuffer[] = [], json = false) => {
-    if (json) plainResults.push(message);
-    else outbox.push(message);
+  const send = (message: GuestMessage, transfer: ArrayBuffer[] = []) => {
+    outbox.push(message);
     for (const buffer of transfer) if (!transfers.includes(buffer)) transfers.push(buffer);
+    schedule();
+  };
+  const sendPlain = (message: Extract<GuestMessage, { type: "result" }>) => {
+    plainResults.push(message);
+    schedule();
+  };
+  const schedule = () => {
     // A full batch goes at once, so the host works on it while this guest goes on with the rest.
     if (outbox.length + plainResults.length >= BATCH) return flush();
     if (scheduled) return;
@@ -78,9 +84,7 @@ export function serveGuest(port: GuestPort): void {
     transfers = [];
     if (plain.length > 0) {
       const flat: unknown[] = [];
-      for (const message of plain) {
-        if (message.type === "result") flat.push(message.id, message.value);
-      }
+      for (const message of plain) flat.push(message.id, message.value);
       batch.push({ type: "results", json: JSON.stringify(flat) });
     }
     if (batch.length === 0) return;
@@ -144,10 +148,12 @@ export function serveGuest(port: GuestPort): void {
         : await runtime.invoke(message.call, onPut);
       // No payloadMeta key when it did not change: an absent key costs nothing to copy.
       const { buffers, json } = inspectValue(result.value);
-      if (result.payloadMeta === undefined) {
-        send({ type: "result", id, value: result.value }, buffers, json);
-      } else {
+      if (result.payloadMeta !== undefined) {
         send({ type: "result", id, value: result.value, payloadMeta: result.payloadMeta }, buffers);
+      } else if (json) {
+        sendPlain({ type: "result", id, value: result.value });
+      } else {
+        send({ type: "result", id, value: result.value }, buffers);
       }
     } catch (err) {
       send({ type: "error", id, error: errorToWire(err) });
