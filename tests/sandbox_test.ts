@@ -64,6 +64,26 @@ async function writeWorkerPlugin(dir: string, name: string, body: string): Promi
   );
 }
 
+/** Run `body` with a Stoq that sends every payload to the worker `name` in `dir`, one instance. */
+async function withOneWorker(
+  dir: string,
+  name: string,
+  body: (stoq: Stoq) => Promise<void>,
+): Promise<void> {
+  const stoq = await Stoq.create({
+    baseDir: dir,
+    pluginDirList: [dir],
+    alwaysDispatch: [name],
+    pluginOpts: { [name]: { concurrency: 1 } },
+    logSinks: [],
+  });
+  try {
+    await body(stoq);
+  } finally {
+    await stoq.close();
+  }
+}
+
 async function withSandbox<T>(
   options: StoqOptions,
   body: (stoq: Stoq, lines: string[]) => Promise<T>,
@@ -740,15 +760,8 @@ Deno.test("results JSON would change cross the sandbox as they were, beside plai
     bytes: new Uint8Array([1, 2]), map: new Map([["a", 1]]), a: shared, b: shared,
   } };
 } }) });\n`,
-    async (dir) => {
-      const stoq = await Stoq.create({
-        baseDir: dir,
-        pluginDirList: [dir],
-        alwaysDispatch: ["shapes"],
-        pluginOpts: { shapes: { concurrency: 1 } },
-        logSinks: [],
-      });
-      try {
+    (dir) =>
+      withOneWorker(dir, "shapes", async (stoq) => {
         // Sent together, so their calls and their results share batches.
         const texts = ["first", "odd", "third", "", "fifth"];
         const responses = await Promise.all(texts.map((text) => stoq.scan(text)));
@@ -766,10 +779,7 @@ Deno.test("results JSON would change cross the sandbox as they were, beside plai
         assert.deepEqual(odd.bytes, new Uint8Array([1, 2]));
         assert.ok(odd.map instanceof Map && odd.map.get("a") === 1);
         assert.equal(odd.a, odd.b);
-      } finally {
-        await stoq.close();
-      }
-    },
+      }),
   );
 });
 
@@ -787,15 +797,8 @@ Deno.test("a plugin that posts a malformed message crashes alone and is restarte
   if (forged) self.postMessage(forged);
   return { results: { text } };
 } }) });\n`,
-    async (dir) => {
-      const stoq = await Stoq.create({
-        baseDir: dir,
-        pluginDirList: [dir],
-        alwaysDispatch: ["forger"],
-        pluginOpts: { forger: { concurrency: 1 } },
-        logSinks: [],
-      });
-      try {
+    (dir) =>
+      withOneWorker(dir, "forger", async (stoq) => {
         for (const text of ["bad-json", "odd-pairs", "no-id", "unknown"]) {
           const forged = await stoq.scan(text);
           assert.equal(forged.errors.length, 1, text);
@@ -805,9 +808,6 @@ Deno.test("a plugin that posts a malformed message crashes alone and is restarte
           assert.deepEqual(next.errors, [], text);
           assert.deepEqual(next.results[0].workers.forger, { text: "fine" });
         }
-      } finally {
-        await stoq.close();
-      }
-    },
+      }),
   );
 });
