@@ -811,3 +811,24 @@ Deno.test("a plugin that posts a malformed message crashes alone and is restarte
       }),
   );
 });
+
+Deno.test("a result whose getter throws on a second read fails only its own call", async () => {
+  await withWorkerPlugin(
+    "fickle",
+    `export default definePlugin({ setup: () => ({ scan: (payload) => {
+  if (new TextDecoder().decode(payload.content) !== "fickle") return { results: { ok: true } };
+  let reads = 0;
+  return { results: { get x() { if (reads++ > 0) throw new Error("read twice"); return 1; } } };
+} }) });\n`,
+    (dir) =>
+      withOneWorker(dir, "fickle", async (stoq) => {
+        // Sent together, so their results share one batch.
+        const [fickle, good] = await Promise.all([stoq.scan("fickle"), stoq.scan("good")]);
+        assert.equal(fickle.errors.length, 1);
+        assert.equal(fickle.errors[0].kind, "worker");
+        assert.match(fickle.errors[0].error, /read twice/);
+        assert.deepEqual(good.errors, []);
+        assert.deepEqual(good.results[0].workers.fickle, { ok: true });
+      }),
+  );
+});

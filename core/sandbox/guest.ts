@@ -82,34 +82,34 @@ export function serveGuest(port: GuestPort): void {
     outbox = [];
     plainResults = [];
     transfers = [];
-    if (plain.length > 0) {
-      const flat: unknown[] = [];
-      for (const message of plain) flat.push(message.id, message.value);
-      batch.push({ type: "results", json: JSON.stringify(flat) });
-    }
-    if (batch.length === 0) return;
+    if (batch.length === 0 && plain.length === 0) return;
     if (busyMs !== reportedBusyMs) {
       batch.push({ type: "busy", ms: busyMs });
       reportedBusyMs = busyMs;
     }
     try {
+      if (plain.length > 0) {
+        const flat: unknown[] = [];
+        for (const message of plain) flat.push(message.id, message.value);
+        batch.push({ type: "results", json: JSON.stringify(flat) });
+      }
       port.send(batch, transfer);
     } catch {
-      // Something in the batch cannot be cloned (a plugin returned a function, say): send the
-      // messages one by one, so that only the call that returned it fails, with the reason.
-      for (const message of batch) {
-        if (message.type !== "results") sendAlone(message);
-        else for (const result of plain) sendAlone(result);
-      }
+      // Something in the batch cannot be cloned or written as JSON (a plugin returned a function,
+      // or a getter that throws, say): send the messages one by one, so that only the call that
+      // returned it fails, with the reason.
+      for (const message of batch) if (message.type !== "results") sendAlone(message);
+      for (const result of plain) sendAlone(result);
     }
   };
   const sendAlone = (message: GuestMessage) => {
-    const buffers = message.type === "result"
-      ? inspectValue(message.value).buffers
-      : message.type === "put"
-      ? inspectValue(message.item).buffers
-      : [];
     try {
+      // Inside the try: reading the value again can throw too (a getter, say).
+      const buffers = message.type === "result"
+        ? inspectValue(message.value).buffers
+        : message.type === "put"
+        ? inspectValue(message.item).buffers
+        : [];
       port.send([message], buffers);
     } catch (err) {
       if (message.type !== "result" && message.type !== "put") throw err;

@@ -456,8 +456,8 @@ export interface ResultBatch {
  * What a value returned by a plugin needs on the way to the core: the buffers to transfer instead
  * of copying (those of every `Uint8Array` that spans its whole buffer; a view into a larger buffer
  * is copied, so the rest of that buffer stays usable in the plugin), and whether JSON carries it
- * unchanged (`json`): only plain objects, arrays, strings, finite numbers, booleans and null, each
- * object met once, no `undefined` and no -0.
+ * unchanged (`json`): only plain objects, arrays (of at most 1,024 items, and nothing else), strings,
+ * finite numbers, booleans and null, each object met once, no `undefined` and no -0.
  */
 export function inspectValue(value: unknown): { buffers: ArrayBuffer[]; json: boolean } {
   if (value === undefined) return { buffers: [], json: true };
@@ -506,7 +506,12 @@ export function inspectValue(value: unknown): { buffers: ArrayBuffer[]; json: bo
     }
     const proto = Object.getPrototypeOf(v);
     if (Array.isArray(v)) {
-      if (proto !== Array.prototype) json = false;
+      // JSON keeps an array's items only: not a property set beside them (a long array is not
+      // looked at for those, it is cloned).
+      if (
+        proto !== Array.prototype ||
+        (json && (v.length > 1024 || Object.keys(v).length !== v.length))
+      ) json = false;
       for (let i = 0; i < v.length; i++) {
         const item = v[i];
         if (item === undefined) json = false;

@@ -176,7 +176,10 @@ Deno.test("inspectValue() finds the buffers to transfer and tells what JSON woul
   const deep: Record<string, unknown> = {};
   let at = deep;
   for (let i = 0; i < 70; i++) at = (at.next = {}) as Record<string, unknown>;
+  const withProperty = Object.assign([1, 2], { note: "kept by a clone, dropped by JSON" });
   const notPlain = [
+    withProperty,
+    Array.from({ length: 1025 }, () => 1),
     { a: undefined },
     [1, undefined],
     // deno-lint-ignore no-sparse-arrays

@@ -298,7 +298,12 @@ class Pool implements PluginHost {
 
   #alive(): Instance[] {
     let dead = false;
-    for (const instance of this.#instances) if (!instance.alive) dead = true;
+    for (const instance of this.#instances) {
+      if (!instance.alive) {
+        dead = true;
+        break;
+      }
+    }
     if (dead) {
       for (const instance of this.#instances) {
         if (!instance.alive) this.#retiredBusyMs += instance.busyMs;
