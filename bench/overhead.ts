@@ -1,8 +1,10 @@
 /**
  * The framework's own cost, pass after pass: 10,000 payloads of 1 KiB through one worker plugin
  * (`noop`, which returns at once, or `hash`), in a Worker or in-process, with a given number of
- * scans in flight. Prints each pass's payloads/s and their median; used to measure what a change
- * to the core or the sandbox buys (bench/pipeline.ts is the benchmark of record).
+ * scans in flight. Prints each pass's payloads/s and their median, and the CPU time per payload
+ * over the passes, by thread (the core's, the plugins' Workers, V8's helpers), which moves less
+ * from run to run than the rate; used to measure what a change to the core or the sandbox buys
+ * (bench/pipeline.ts is the benchmark of record).
  *
  * Run: `deno run -A --no-remote --cached-only bench/overhead.ts [--mode worker|in-process]
  * [--plugin noop|hash] [--passes 10] [--in-flight 512] [--concurrency N]`
@@ -13,6 +15,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Stoq } from "../mod.ts";
+import { threadCpuByKind } from "./cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -52,40 +55,14 @@ async function pass(): Promise<number> {
   return items.length / ((performance.now() - start) / 1000);
 }
 
-/**
- * CPU seconds of this process's threads by kind, from Linux's /proc (empty elsewhere): the core's
- * own thread, the plugins' Workers, V8's helper threads (garbage collection, compilation).
- */
-function threadCpu(): Map<string, number> {
-  const kinds = new Map<string, number>();
-  try {
-    for (const entry of Deno.readDirSync("/proc/self/task")) {
-      const stat = Deno.readTextFileSync(`/proc/self/task/${entry.name}/stat`);
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const kind = entry.name === String(Deno.pid)
-        ? "core thread"
-        : name.startsWith("worker-")
-        ? "plugin Workers"
-        : name.startsWith("V8")
-        ? "V8 helpers"
-        : "other";
-      kinds.set(kind, (kinds.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-    }
-  } catch {
-    // Not Linux, or a thread ended while it was read: no breakdown.
-  }
-  return kinds;
-}
-
 try {
   await pass(); // the pool and the JIT warm up
   const rates: number[] = [];
-  const threadsBefore = threadCpu();
+  const threadsBefore = threadCpuByKind();
   const cpuBefore = process.cpuUsage();
   for (let i = 0; i < Number(values.passes); i++) rates.push(Math.round(await pass()));
   const cpu = process.cpuUsage(cpuBefore);
-  const threads = threadCpu();
+  const threads = threadCpuByKind();
   const scanned = rates.length * items.length;
   const sorted = [...rates].sort((a, b) => a - b);
   console.log(

@@ -23,6 +23,7 @@ import { Stoq } from "../mod.ts";
 import type { IsolationMode } from "../core/sandbox/host.ts";
 import { readFileMaybeShared } from "../core/shared_bytes.ts";
 import { buildCorpus, type Corpus, CORPUS_DIR, MANIFEST } from "./corpus.ts";
+import { cpuSeconds } from "./cpu.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PLUGINS = join(ROOT, "plugins");
@@ -53,13 +54,6 @@ interface CpuReport {
   processS: number;
   coreThreadS: number;
   inCallsS: Record<string, number>;
-}
-
-/** User + system seconds of /proc/self/stat or of one thread's stat file. */
-function cpuSeconds(path: string): number {
-  const stat = Deno.readTextFileSync(path);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function cpuReport(stoq: Stoq, plugins: string[], since: CpuReport): Promise<CpuReport> {
