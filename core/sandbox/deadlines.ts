@@ -6,11 +6,14 @@
  * @module
  */
 
+import { IdTable } from "../id_table.ts";
+
 const TICK_MS = 50;
 
 /** A set of deadlines checked on one shared tick. */
 export class Deadlines {
-  readonly #entries = new Map<number, { at: number; fire: () => void }>();
+  // Not a Map: see IdTable.
+  readonly #entries = new IdTable<{ at: number; fire: () => void }>();
   readonly #tickMs: number;
   #next = 0;
   #timer?: ReturnType<typeof setInterval>;
@@ -40,7 +43,7 @@ export class Deadlines {
     // The timer keeps the process alive while a deadline is pending, as a timeout of its own would.
     this.#timer ??= setInterval(() => this.#tick(), this.#tickMs);
     return () => {
-      this.#entries.delete(id);
+      this.#entries.take(id);
     };
   }
 
@@ -53,9 +56,9 @@ export class Deadlines {
       return;
     }
     const now = performance.now();
-    for (const [id, entry] of this.#entries) {
+    for (const [id, entry] of this.#entries.entries()) {
       if (entry.at > now) continue;
-      this.#entries.delete(id);
+      this.#entries.take(id);
       entry.fire();
     }
   }

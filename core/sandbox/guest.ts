@@ -5,6 +5,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
+import { IdTable } from "../id_table.ts";
 import type { Logger } from "../log.ts";
 import { PluginRuntime } from "./runtime.ts";
 import {
@@ -45,7 +46,8 @@ export interface GuestPort {
 export function serveGuest(port: GuestPort): void {
   let runtime: PluginRuntime | undefined;
   let putId = 0;
-  const acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  // Not a Map: see IdTable.
+  const acks = new IdTable<{ resolve: () => void; reject: (err: Error) => void }>();
   // Messages go out in batches, at the end of the current task.
   let outbox: GuestMessage[] = [];
   // Results whose values are plain JSON: they go as one `ResultBatch` at the end of the batch.
@@ -181,8 +183,7 @@ export function serveGuest(port: GuestPort): void {
         return;
       }
       case "put-ack": {
-        const ack = acks.get(message.id);
-        acks.delete(message.id);
+        const ack = acks.take(message.id);
         if (message.error === undefined) ack?.resolve();
         else ack?.reject(new Error(message.error));
         return;

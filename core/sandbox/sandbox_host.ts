@@ -15,6 +15,7 @@ import type { Kind } from "../plugin.ts";
 import { callDeadlines } from "./deadlines.ts";
 import { frame, FrameReader } from "./frames.ts";
 import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
+import { IdTable } from "../id_table.ts";
 import { permissionFlags, type Permissions, workerPermissions } from "./permissions.ts";
 import {
   batchCalls,
@@ -364,7 +365,8 @@ class Instance {
   readonly #options: SandboxOptions;
   readonly #events: InstanceEvents;
   readonly #transport: Transport;
-  readonly #pending = new Map<number, Pending>();
+  // Not a Map: see IdTable.
+  readonly #pending = new IdTable<Pending>();
   /** Ids of the calls sent, in order; the first is the one running. */
   readonly #order: number[] = [];
   /** The running call with a timeout, and when it must end. */
@@ -518,7 +520,7 @@ class Instance {
         this.#transport.send(packCall(message) ?? message);
       }
     } catch (err) {
-      this.#pending.delete(id);
+      this.#pending.take(id);
       job.reject(
         new PluginError(this.#spec.name, `Cannot send "${job.call.method}": ${messageOf(err)}`, {
           cause: err,
@@ -558,10 +560,9 @@ class Instance {
       if (id === undefined || !this.alive) return;
       const left = this.#headDeadline - performance.now();
       if (left > 0) return this.#arm(left);
-      const pending = this.#pending.get(id);
-      if (this.#order[0] !== id || !pending) return;
+      if (this.#order[0] !== id || !this.#pending.get(id)) return;
       this.#order.shift();
-      this.#pending.delete(id);
+      const pending = this.#pending.take(id)!;
       pending.job.reject(
         new PluginTimeoutError(
           this.#spec.name,
@@ -655,9 +656,8 @@ class Instance {
         return;
       case "result":
       case "error": {
-        const pending = this.#pending.get(message.id);
+        const pending = this.#pending.take(message.id);
         if (!pending) return;
-        this.#pending.delete(message.id);
         if (!pending.ingest) {
           const at = this.#order.indexOf(message.id);
           if (at >= 0) this.#order.splice(at, 1);
@@ -721,12 +721,11 @@ class Instance {
     const order = this.#order.splice(0);
     const unstarted: Job[] = [];
     for (const id of runningSettled ? order : order.slice(1)) {
-      const pending = this.#pending.get(id);
-      this.#pending.delete(id);
+      const pending = this.#pending.take(id);
       if (pending) unstarted.push(pending.job);
     }
-    for (const [id, pending] of this.#pending) {
-      this.#pending.delete(id);
+    for (const [id, pending] of this.#pending.entries()) {
+      this.#pending.take(id);
       pending.job.reject(crash());
     }
     this.#onClosed?.();
