@@ -7,7 +7,7 @@
  * (bench/pipeline.ts is the benchmark of record).
  *
  * Run: `deno run -A --no-remote --cached-only bench/overhead.ts [--mode worker|in-process]
- * [--plugin noop|hash] [--passes 10] [--in-flight 512] [--concurrency N]`
+ * [--plugin noop|hash] [--passes 10] [--in-flight 512] [--concurrency N] [--max-in-flight N]`
  *
  * @module
  */
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     passes: { type: "string", default: "10" },
     "in-flight": { type: "string", default: "512" },
     concurrency: { type: "string" },
+    "max-in-flight": { type: "string" },
   },
 });
 const plugin = values.plugin;
@@ -43,6 +44,7 @@ const stoq = await Stoq.create({
   dispatchers: [],
   isolation: values.mode === "in-process" ? "none" : "worker",
   pluginOpts: values.concurrency ? { [plugin]: { concurrency: Number(values.concurrency) } } : {},
+  maxInFlight: values["max-in-flight"] === undefined ? undefined : Number(values["max-in-flight"]),
   logSinks: [],
 });
 
@@ -66,9 +68,9 @@ try {
   const scanned = rates.length * items.length;
   const sorted = [...rates].sort((a, b) => a - b);
   console.log(
-    `${values.mode} ${plugin}, ${inFlight} in flight: median ${
-      sorted[sorted.length >> 1]
-    } payloads/s (passes: ${rates.join(" ")})`,
+    `${values.mode} ${plugin}, ${inFlight} in flight (core: ${
+      stoq.maxInFlight || "no limit"
+    }): median ${sorted[sorted.length >> 1]} payloads/s (passes: ${rates.join(" ")})`,
   );
   const byKind = [...threads]
     .map(([kind, s]) => [kind, s - (threadsBefore.get(kind) ?? 0)] as const)

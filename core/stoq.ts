@@ -19,6 +19,7 @@ import {
   StoqError,
 } from "./errors.ts";
 import { formatExc } from "./format_exc.ts";
+import { Gate } from "./gate.ts";
 import {
   createLogger,
   fileSink,
@@ -46,6 +47,12 @@ import { computePermissions, NO_PERMISSIONS, type Permissions } from "./sandbox/
 import { startSandboxed } from "./sandbox/sandbox_host.ts";
 import type { ProviderItemWire } from "./sandbox/protocol.ts";
 import { STOQ_VERSION } from "./sandbox/runtime.ts";
+
+/**
+ * Requests scanned at once unless `max_in_flight` says otherwise: enough to keep the plugins' queues
+ * full, few enough that the collector stays cheap (README "Benchmark").
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 128;
 
 /** Options of `Stoq.create()`. Each falls back to stoq.cfg's `[core]`, then to stoQ's default. */
 export interface StoqOptions {
@@ -92,6 +99,12 @@ export interface StoqOptions {
   maxQueue?: number;
   /** Maximum number of worker rounds (default 10). */
   maxRecursion?: number;
+  /**
+   * Requests scanned at once (default 128; 0: no limit); more wait their turn, in the order they
+   * came. Each one scanned holds its payloads and results in the core's heap, and the collector's
+   * cost grows with them.
+   */
+  maxInFlight?: number;
   /** Maximum nesting of required_workers (default 10). */
   maxRequiredWorkerDepth?: number;
   /** Largest payload scanned, in bytes, initial or extracted (default 0: no limit). */
@@ -208,6 +221,8 @@ export class Stoq {
   readonly providerConsumers: number;
   /** Maximum number of worker rounds. */
   readonly maxRecursion: number;
+  /** Requests scanned at once (0: no limit). */
+  readonly maxInFlight: number;
   /** Maximum nesting of required_workers. */
   readonly maxRequiredWorkerDepth: number;
   /** Largest payload scanned, in bytes (0: no limit). */
@@ -235,6 +250,8 @@ export class Stoq {
   readonly #hostFactory: HostFactory;
   readonly #roleNames: Record<RoleName, string[]>;
   #ratelimitChain: Promise<void> = Promise.resolve();
+  /** Admits `maxInFlight` requests at once. */
+  readonly #gate: Gate;
   #lastScan = 0;
   /** Responses a connector failed to save, with why (for a provider's `nack`). */
   readonly #unsaved = new WeakMap<StoqResponse, string>();
@@ -270,6 +287,14 @@ export class Stoq {
     this.maxQueue = options.maxQueue ?? cfg.integer("max_queue", 100, 1);
     this.providerConsumers = options.providerConsumers ?? cfg.integer("provider_consumers", 2, 1);
     this.maxRecursion = options.maxRecursion ?? cfg.integer("max_recursion", 10, 1);
+    this.maxInFlight = options.maxInFlight ??
+      cfg.integer("max_in_flight", DEFAULT_MAX_IN_FLIGHT, 0);
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 0) {
+      throw new ConfigError(
+        `Invalid option "maxInFlight": expected an integer of at least 0, got ${this.maxInFlight}`,
+      );
+    }
+    this.#gate = new Gate(this.maxInFlight);
     this.maxRequiredWorkerDepth = options.maxRequiredWorkerDepth ??
       cfg.integer("max_required_worker_depth", 10, 0);
     this.maxPayloadSize = options.maxPayloadSize ?? cfg.integer("max_payload_size", 0, 0);
@@ -603,98 +628,107 @@ export class Stoq {
   /**
    * Scan a request: worker rounds (each followed by its deep dispatch passes), then dest archivers,
    * decorators and connectors. Plugin failures become `ScanError` entries; this never throws
-   * because of a plugin.
+   * because of a plugin. At most `maxInFlight` requests are scanned at once; the others wait their
+   * turn, in the order they came.
    */
-  async scanRequest(
-    request: Request,
-    options: ScanRequestOptions = {},
-  ): Promise<StoqResponse> {
-    const start = options.addStartDispatch?.length
-      ? cleanNames(options.addStartDispatch)
-      : NO_NAMES;
-    const startDeep = options.addStartDeepDispatch?.length
-      ? cleanNames(options.addStartDeepDispatch)
-      : NO_NAMES;
-    // The payloads the request came with (extracted ones are only ever appended after them).
-    const initialCount = request.payloads.length;
-    let initial: Set<Payload> | undefined;
-    // Built when the first payload is extracted: most requests extract nothing.
-    let index: ContentIndex | undefined;
-    const reported = new Set<string>();
-    let dispatches: Task[] = [];
-    for (const payload of request.payloads) {
-      if (!this.#sizeAllowed(payload, request)) continue;
-      for (const name of start) dispatches.push({ payload, name });
-      for (const name of payload.payloadMeta.dispatchTo) dispatches.push({ payload, name });
-    }
-    // Tasks left when the rounds end; those in `deferred` were waiting for their required workers.
-    let pending: { tasks: Task[]; deferred: TaskSet } = { tasks: [], deferred: new TaskSet() };
-    for (let round = 1; round <= this.maxRecursion; round++) {
-      const total = new TaskSet(dispatches);
-      if (this.roles.dispatchers.size === 0) {
-        for (const payload of request.payloads) {
-          if (!payload.payloadMeta.shouldScan) continue;
-          for (const name of this.alwaysDispatch) total.add({ payload, name });
+  scanRequest(request: Request, options: ScanRequestOptions = {}): Promise<StoqResponse> {
+    const waiting = this.#gate.enter();
+    if (waiting === undefined) return this.#scanAdmitted(request, options);
+    return waiting.then(() => this.#scanAdmitted(request, options));
+  }
+
+  /** `scanRequest()` once the request has its place at the gate, which it gives back at the end. */
+  async #scanAdmitted(request: Request, options: ScanRequestOptions): Promise<StoqResponse> {
+    try {
+      const start = options.addStartDispatch?.length
+        ? cleanNames(options.addStartDispatch)
+        : NO_NAMES;
+      const startDeep = options.addStartDeepDispatch?.length
+        ? cleanNames(options.addStartDeepDispatch)
+        : NO_NAMES;
+      // The payloads the request came with (extracted ones are only ever appended after them).
+      const initialCount = request.payloads.length;
+      let initial: Set<Payload> | undefined;
+      // Built when the first payload is extracted: most requests extract nothing.
+      let index: ContentIndex | undefined;
+      const reported = new Set<string>();
+      let dispatches: Task[] = [];
+      for (const payload of request.payloads) {
+        if (!this.#sizeAllowed(payload, request)) continue;
+        for (const name of start) dispatches.push({ payload, name });
+        for (const name of payload.payloadMeta.dispatchTo) dispatches.push({ payload, name });
+      }
+      // Tasks left when the rounds end; those in `deferred` were waiting for their required workers.
+      let pending: { tasks: Task[]; deferred: TaskSet } = { tasks: [], deferred: new TaskSet() };
+      for (let round = 1; round <= this.maxRecursion; round++) {
+        const total = new TaskSet(dispatches);
+        if (this.roles.dispatchers.size === 0) {
+          for (const payload of request.payloads) {
+            if (!payload.payloadMeta.shouldScan) continue;
+            for (const name of this.alwaysDispatch) total.add({ payload, name });
+          }
+        } else {
+          const scannable = request.payloads.filter((p) => p.payloadMeta.shouldScan);
+          const names = await Promise.all(
+            scannable.map((p) => this.#dispatch(p, request, { deep: false, reported })),
+          );
+          scannable.forEach((payload, i) => {
+            for (const name of names[i].names) total.add({ payload, name });
+            request.errors.push(...names[i].errors);
+          });
         }
-      } else {
-        const scannable = request.payloads.filter((p) => p.payloadMeta.shouldScan);
-        const names = await Promise.all(
-          scannable.map((p) => this.#dispatch(p, request, { deep: false, reported })),
-        );
-        scannable.forEach((payload, i) => {
-          for (const name of names[i].names) total.add({ payload, name });
-          request.errors.push(...names[i].errors);
-        });
-      }
 
-      const canRun = new TaskSet();
-      const deferred = new TaskSet();
-      for (const task of total.tasks) {
-        // A worker that ran on the payload is done with it (the name of a plugin that ran is the
-        // name it was loaded by): skip the resolution, which would find the same.
-        if (task.payload.results.pluginsRun.workers.includes(task.name)) continue;
-        if (this.#resolveLoaded(task, canRun)) continue;
-        await this.#resolve(task, request, { canRun, deferred, reported });
+        const canRun = new TaskSet();
+        const deferred = new TaskSet();
+        for (const task of total.tasks) {
+          // A worker that ran on the payload is done with it (the name of a plugin that ran is the
+          // name it was loaded by): skip the resolution, which would find the same.
+          if (task.payload.results.pluginsRun.workers.includes(task.name)) continue;
+          if (this.#resolveLoaded(task, canRun)) continue;
+          await this.#resolve(task, request, { canRun, deferred, reported });
+        }
+        const ordered = canRun.ordered(request.payloads);
+        const next = new TaskSet(deferred.tasks);
+        const extracted: Payload[] = [];
+        if (ordered.length > 0) await this.#runPass(ordered, request, { next, extracted });
+        const deepRan = (this.deepDispatchers.size > 0 || (round === 1 && startDeep.length > 0)) &&
+          await this.#deepPasses(request, {
+            ran: ordered,
+            startDeep: round === 1 ? startDeep : NO_NAMES,
+            initial: initial ??= new Set(request.payloads.slice(0, initialCount)),
+            next,
+            deferred,
+            extracted,
+            reported,
+          });
+        if (ordered.length === 0 && !deepRan) {
+          pending = { tasks: [...deferred.tasks], deferred };
+          break;
+        }
+        if (next.size === 0 && extracted.length === 0 && this.#settled(request)) {
+          // The next round would find nothing to run: skip it.
+          pending = { tasks: [], deferred };
+          break;
+        }
+        for (const child of extracted) {
+          index ??= new ContentIndex(request.payloads);
+          this.#ingestExtracted(child, request, { index, round, next });
+        }
+        dispatches = [...next.tasks];
+        if (round === this.maxRecursion) pending = { tasks: dispatches, deferred };
       }
-      const ordered = canRun.ordered(request.payloads);
-      const next = new TaskSet(deferred.tasks);
-      const extracted: Payload[] = [];
-      if (ordered.length > 0) await this.#runPass(ordered, request, { next, extracted });
-      const deepRan = (this.deepDispatchers.size > 0 || (round === 1 && startDeep.length > 0)) &&
-        await this.#deepPasses(request, {
-          ran: ordered,
-          startDeep: round === 1 ? startDeep : NO_NAMES,
-          initial: initial ??= new Set(request.payloads.slice(0, initialCount)),
-          next,
-          deferred,
-          extracted,
-          reported,
-        });
-      if (ordered.length === 0 && !deepRan) {
-        pending = { tasks: [...deferred.tasks], deferred };
-        break;
-      }
-      if (next.size === 0 && extracted.length === 0 && this.#settled(request)) {
-        // The next round would find nothing to run: skip it.
-        pending = { tasks: [], deferred };
-        break;
-      }
-      for (const child of extracted) {
-        index ??= new ContentIndex(request.payloads);
-        this.#ingestExtracted(child, request, { index, round, next });
-      }
-      dispatches = [...next.tasks];
-      if (round === this.maxRecursion) pending = { tasks: dispatches, deferred };
-    }
-    this.#reportPending(pending, request);
+      this.#reportPending(pending, request);
 
-    if (request.requestMeta.archivePayloads && this.roles.destArchivers.size > 0) {
-      await this.#archive(request);
+      if (request.requestMeta.archivePayloads && this.roles.destArchivers.size > 0) {
+        await this.#archive(request);
+      }
+      const response = new StoqResponse(request);
+      if (this.roles.decorators.size > 0) await this.#decorate(response);
+      if (this.roles.connectors.size > 0) await this.#connect(response);
+      return response;
+    } finally {
+      this.#gate.leave();
     }
-    const response = new StoqResponse(request);
-    if (this.roles.decorators.size > 0) await this.#decorate(response);
-    if (this.roles.connectors.size > 0) await this.#connect(response);
-    return response;
   }
 
   /**
@@ -1484,6 +1518,7 @@ const CORE_KEYS = [
   "max_dispatch_passes",
   "isolation",
   "share_threshold",
+  "max_in_flight",
 ];
 
 class CoreConfig {
