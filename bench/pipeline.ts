@@ -3,7 +3,8 @@
  * in fresh processes (so peak RSS is per run), side by side with the native tools over the same
  * bytes, printed as one Markdown table.
  *
- * - (a) 10,000 payloads of 1 KiB, hash only: the framework's own overhead (512 in flight). Three
+ * - (a) 10,000 payloads of 1 KiB, hash only: the framework's own overhead (512 in flight, which
+ *   the core scans 128 at a time: `max_in_flight`). Three
  *   warm-up passes (pools and JIT), then five measured passes; the median pass is reported.
  * - (b) the real corpus (`bench/corpus.ts` builds its manifest from files on this machine) with the
  *   default pipeline: hash, mimetype, yara as worker and dispatcher, recursive decompress; also with
