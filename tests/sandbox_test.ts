@@ -436,6 +436,18 @@ for (const isolation of ["worker", "process"] as const) {
   }
 }
 
+Deno.test("in-process (isolation none), a throw costs one error and a hang times out", async () => {
+  const thrown = await misbehave("throw", "none");
+  assert.equal(thrown.bad.errors.length, 1);
+  assert.equal(thrown.bad.errors[0].kind, "worker");
+  assert.match(thrown.bad.errors[0].error, /TypeError: misbehave: thrown on purpose/);
+  assert.deepEqual(thrown.good.errors, []);
+  const hung = await misbehave("hang", "none");
+  assert.equal(hung.bad.errors.length, 1);
+  assert.equal(hung.bad.errors[0].kind, "timeout", hung.bad.errors[0].error);
+  assert.deepEqual(hung.good.errors, []);
+});
+
 Deno.test("a synchronous infinite loop is stopped with isolation process", async () => {
   const { bad, good } = await misbehave("spin", "process");
   assert.equal(bad.errors[0].kind, "timeout");

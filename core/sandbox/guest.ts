@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import { PluginRuntime } from "./runtime.ts";
 import {
   type CallBatch,
+  type CallResult,
   errorToWire,
   type GuestMessage,
   type HostMessage,
@@ -128,26 +129,49 @@ export function serveGuest(port: GuestPort): void {
     // One reading of the clock per call: the end of one call is the start of the next.
     let start = performance.now();
     while (calls.length > 0) {
-      await runCall(calls.shift()!);
+      // A call whose handler answered at once is done: no promise to wait for.
+      const pending = runCall(calls.shift()!);
+      if (pending !== undefined) await pending;
       const end = performance.now();
       busyMs += end - start;
       start = end;
     }
     running = false;
   };
-  const runCall = async (message: Extract<HostMessage, { type: "call" }> | PackedCall) => {
+  /** Run a call and send its answer; a promise only when the handler returned one. */
+  const runCall = (
+    message: Extract<HostMessage, { type: "call" }> | PackedCall,
+  ): Promise<void> | undefined => {
     const id = message.id;
+    let result: CallResult | Promise<CallResult>;
     try {
       if (!runtime) throw new Error("The plugin is not loaded");
-      const onPut = (item: ProviderItemWire) =>
-        new Promise<void>((resolve, reject) => {
-          const put = ++putId;
-          acks.set(put, { resolve, reject });
-          send({ type: "put", id: put, call: id, item }, inspectValue(item).buffers);
-        });
-      const result = message.type === "packed"
-        ? await runtime.invokePacked(message)
-        : await runtime.invoke(message.call, onPut);
+      if (message.type === "packed") {
+        result = runtime.invokePacked(message);
+      } else {
+        const onPut = (item: ProviderItemWire) =>
+          new Promise<void>((resolve, reject) => {
+            const put = ++putId;
+            acks.set(put, { resolve, reject });
+            send({ type: "put", id: put, call: id, item }, inspectValue(item).buffers);
+          });
+        result = runtime.invoke(message.call, onPut);
+      }
+    } catch (err) {
+      send({ type: "error", id, error: errorToWire(err) });
+      return undefined;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (settled) => answer(id, settled),
+        (err) => send({ type: "error", id, error: errorToWire(err) }),
+      );
+    }
+    answer(id, result);
+    return undefined;
+  };
+  const answer = (id: number, result: CallResult) => {
+    try {
       // No payloadMeta key when it did not change: an absent key costs nothing to copy.
       const { buffers, json } = inspectValue(result.value);
       if (result.payloadMeta !== undefined) {
@@ -158,6 +182,7 @@ export function serveGuest(port: GuestPort): void {
         send({ type: "result", id, value: result.value }, buffers);
       }
     } catch (err) {
+      // Reading the value can throw (a getter): that call fails, with the reason.
       send({ type: "error", id, error: errorToWire(err) });
     }
   };

@@ -29,9 +29,16 @@ export async function startInProcess(spec: PluginSpec, log: Logger): Promise<Plu
     kinds: runtime.kinds,
     call(call: Call, options: CallOptions = {}): Promise<CallResult> {
       const fields = packedFields(call);
-      const running = fields !== undefined
-        ? runtime.invokePacked({ type: "packed", id: 0, ...fields })
-        : runtime.invoke(call, options.onPut);
+      let running: CallResult | Promise<CallResult>;
+      try {
+        running = fields !== undefined
+          ? runtime.invokePacked({ type: "packed", id: 0, ...fields })
+          : runtime.invoke(call, options.onPut);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      // A handler that answered at once has nothing left to time.
+      if (!(running instanceof Promise)) return Promise.resolve(running);
       return options.timeoutMs
         ? withTimeout(running, spec.name, call.method, options.timeoutMs)
         : running;

@@ -144,9 +144,10 @@ export class PluginRuntime {
 
   /**
    * Run a packed call (one payload alone): what `invoke()` does with its unpacked form, without
-   * building that form first.
+   * building that form first. A handler that returns a value (not a promise) is answered at once,
+   * without a promise; one that throws throws here.
    */
-  invokePacked(packed: PackedCall): Promise<CallResult> {
+  invokePacked(packed: PackedCall): CallResult | Promise<CallResult> {
     const results = Object.create(PayloadResults.prototype) as PayloadResults;
     Object.assign(results, {
       size: packed.size,
@@ -168,21 +169,28 @@ export class PluginRuntime {
     return this.#onPayload(packed.method, payload, request);
   }
 
-  /** Run a handler about one payload; the payload's meta goes back only when the handler changed it. */
-  async #onPayload(
+  /**
+   * Run a handler about one payload; the payload's meta goes back only when the handler changed it.
+   * Most handlers (hash, entropy, ...) return their value, not a promise: their answer is returned
+   * as it is, which spares the guest an async frame and a promise per call at every level. A
+   * handler's promise is awaited; a handler that throws throws from here.
+   */
+  #onPayload(
     method: PackedCall["method"],
     payload: Payload,
     request: Request,
-  ): Promise<CallResult> {
+  ): CallResult | Promise<CallResult> {
     const handlers = this.#handlers;
     const before = metaKey(payload.payloadMeta);
     // A deep dispatcher without its own handler is called as a dispatcher.
     const handler = method === "getDeepDispatches"
       ? this.#handler(handlers.getDeepDispatches ? "getDeepDispatches" : "getDispatches")
       : this.#handler(method);
-    const value = await handler.call(handlers, payload, request);
-    const after = metaKey(payload.payloadMeta);
-    return before === after ? { value } : { value, payloadMeta: payload.payloadMeta.toJSON() };
+    const value: unknown = handler.call(handlers, payload, request);
+    if (isThenable(value)) {
+      return Promise.resolve(value).then((settled) => answer(settled, payload, before));
+    }
+    return answer(value, payload, before);
   }
 
   /** Call the plugin's `close` handler, if it has one. */
@@ -197,6 +205,18 @@ export class PluginRuntime {
     }
     return handler as NonNullable<PluginHandlers[M]>;
   }
+}
+
+/** A handler's value as a call's result, with the payload's meta if it is not `before` any more. */
+function answer(value: unknown, payload: Payload, before: string): CallResult {
+  const after = metaKey(payload.payloadMeta);
+  return before === after ? { value } : { value, payloadMeta: payload.payloadMeta.toJSON() };
+}
+
+/** True for a promise or any object with a `then` method, which `await` would wait for. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
 }
 
 /**

@@ -91,3 +91,66 @@ Deno.test("a packed call runs exactly as its unpacked form", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Handlers that answer at once, through a promise, through a thenable, or throw. */
+const SHAPES = `import { definePlugin } from "${API_URL}";
+export default definePlugin({ setup: () => ({
+  scan: (payload) => {
+    const how = new TextDecoder().decode(payload.content);
+    const answer = { results: { how } };
+    if (how === "throw") throw new TypeError("thrown at once");
+    if (how === "reject") return Promise.reject(new RangeError("rejected later"));
+    if (how === "promise") return Promise.resolve().then(() => { payload.payloadMeta.extraData.late = 1; return answer; });
+    if (how === "thenable") return { then: (resolve) => resolve(answer) };
+    payload.payloadMeta.extraData.now = 1;
+    return answer;
+  },
+}) });
+`;
+
+Deno.test("a handler's value is answered at once; a promise or thenable is awaited; a throw propagates", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-runtime-" });
+  try {
+    await Deno.writeTextFile(join(dir, "mod.ts"), SHAPES);
+    const runtime = await PluginRuntime.load({
+      name: "shapes",
+      moduleUrl: pathToFileURL(join(dir, "mod.ts")).href,
+      dir,
+      options: {},
+    }, createLogger("test", []));
+    const call = (how: string) => {
+      const request = wire();
+      request.payloads[0].content = new TextEncoder().encode(how);
+      return runtime.invokePacked(
+        packCall({ type: "call", id: 1, call: { method: "scan", request } })!,
+      );
+    };
+    const now = call("now");
+    assert.ok(!(now instanceof Promise), "a value comes back without a promise");
+    assert.deepEqual(now, {
+      value: { results: { how: "now" } },
+      payloadMeta: {
+        should_archive: true,
+        should_scan: true,
+        extra_data: { now: 1 },
+        dispatch_to: [],
+      },
+    });
+    const late = call("promise");
+    assert.ok(late instanceof Promise);
+    assert.deepEqual(await late, {
+      value: { results: { how: "promise" } },
+      payloadMeta: {
+        should_archive: true,
+        should_scan: true,
+        extra_data: { late: 1 },
+        dispatch_to: [],
+      },
+    });
+    assert.deepEqual(await call("thenable"), { value: { results: { how: "thenable" } } });
+    assert.throws(() => call("throw"), { name: "TypeError", message: "thrown at once" });
+    await assert.rejects(Promise.resolve(call("reject")), { name: "RangeError" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
