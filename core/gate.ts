@@ -17,6 +17,8 @@ export class Gate {
   /** Waiters, oldest first from `#head` (a moving head: `shift()` copies a long array each time). */
   #waiters: (() => void)[] = [];
   #head = 0;
+  /** Callers of `idle()` waiting for the last holder to leave. */
+  #idle: (() => void)[] = [];
 
   /**
    * @param limit Holders at once; 0 or Infinity: no limit.
@@ -78,5 +80,12 @@ export class Gate {
     }
     if (this.#holders === 0) throw new Error("Gate.leave() without enter()");
     this.#holders--;
+    if (this.#holders === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+  }
+
+  /** Resolves once no one holds a place and no one waits (at once if so already). */
+  idle(): Promise<void> {
+    if (this.#holders === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 }

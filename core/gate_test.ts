@@ -29,3 +29,19 @@ Deno.test("Gate with a limit of 0 admits everyone", () => {
   for (let i = 0; i < 10_000; i++) assert.equal(gate.enter(), undefined);
   assert.equal(gate.holders, 10_000);
 });
+
+Deno.test("Gate.idle() resolves once the last holder leaves, waiters included", async () => {
+  const gate = new Gate(1);
+  await gate.idle(); // nobody: at once
+  gate.enter();
+  const waiter = gate.enter()!;
+  let idle = false;
+  const watching = gate.idle().then(() => idle = true);
+  gate.leave(); // the waiter takes the place
+  await waiter;
+  await Promise.resolve();
+  assert.equal(idle, false);
+  gate.leave();
+  await watching;
+  assert.equal(idle, true);
+});

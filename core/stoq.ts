@@ -252,6 +252,10 @@ export class Stoq {
   #ratelimitChain: Promise<void> = Promise.resolve();
   /** Admits `maxInFlight` requests at once. */
   readonly #gate: Gate;
+  /** Set by `close()`: no new scan starts. */
+  #closing?: Promise<void>;
+  /** Set once `close()` has seen the last scan end: no plugin loads any more. */
+  #stopped = false;
   #lastScan = 0;
   /** Responses a connector failed to save, with why (for a provider's `nack`). */
   readonly #unsaved = new WeakMap<StoqResponse, string>();
@@ -409,6 +413,8 @@ export class Stoq {
    * the same handle serves every role.
    */
   loadPlugin(reference: string): Promise<PluginHandle> {
+    // Scans that were under way when close() was called may still load what they need.
+    if (this.#stopped) return Promise.reject(this.#closedError(`load plugin "${reference}"`));
     const key = reference.trim();
     const cached = this.#loaded.get(key);
     if (cached) return cached;
@@ -632,6 +638,7 @@ export class Stoq {
    * turn, in the order they came.
    */
   scanRequest(request: Request, options: ScanRequestOptions = {}): Promise<StoqResponse> {
+    if (this.#closing) return Promise.reject(this.#closedError("scan"));
     const waiting = this.#gate.enter();
     if (waiting === undefined) return this.#scanAdmitted(request, options);
     return waiting.then(() => this.#scanAdmitted(request, options));
@@ -1217,6 +1224,7 @@ export class Stoq {
    * is logged and the items it queued are still scanned; no item, good or bad, stalls `run()`.
    */
   async run(options: RunOptions = {}): Promise<void> {
+    if (this.#closing) throw this.#closedError("run providers");
     const providers = [...this.roles.providers.values()];
     if (providers.length === 0) throw new StoqError("No activated provider plugins");
     const queue = new AsyncQueue<{ provider: string; item: ProviderItemWire }>(this.maxQueue);
@@ -1400,8 +1408,22 @@ export class Stoq {
     }
   }
 
-  /** Stop every loaded plugin. */
-  async close(): Promise<void> {
+  #closedError(what: string): StoqError {
+    return new StoqError(`Cannot ${what}: this stoq instance is closed (close() was called)`);
+  }
+
+  /**
+   * Stop: new scans are refused at once (a `StoqError`), the scans already asked for (running or
+   * waiting at `maxInFlight`) finish, then every loaded plugin is stopped. Calling it again returns
+   * the same promise.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
+    await this.#gate.idle();
+    this.#stopped = true;
     const loaded = [...this.#loaded.values()];
     this.#loaded.clear();
     this.#ready.clear();

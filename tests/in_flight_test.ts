@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ConfigError, Stoq } from "../mod.ts";
+import { ConfigError, Stoq, StoqError } from "../mod.ts";
 import { parseIni } from "../core/config.ts";
 import { held } from "./testdata/in_flight/held_worker/mod.ts";
 
@@ -95,4 +95,39 @@ Deno.test("max_in_flight: read from stoq.cfg's [core], and a bad value names the
     Stoq.create({ maxInFlight: -1, logSinks: [] }),
     (err: Error) => err instanceof ConfigError && /maxInFlight/.test(err.message),
   );
+});
+
+Deno.test("close(): the scans already asked for finish, new ones and plugin loads are refused", async () => {
+  held.length = 0;
+  const stoq = await Stoq.create({
+    baseDir: PLUGINS,
+    pluginDirList: [PLUGINS],
+    alwaysDispatch: ["held_worker"],
+    isolation: "none",
+    maxInFlight: 1,
+    logSinks: [],
+  });
+  const scans = ["a", "b", "c"].map((text) => stoq.scan(text));
+  await settle();
+  let closed = false;
+  const closing = stoq.close().then(() => closed = true);
+  assert.equal(stoq.close(), stoq.close(), "close() twice gives the same promise");
+  await assert.rejects(
+    stoq.scan("d"),
+    (err: Error) =>
+      err instanceof StoqError && /Cannot scan: this stoq instance is closed/.test(err.message),
+  );
+  for (const text of ["a", "b", "c"]) {
+    assert.deepEqual(held.map((h) => h.text), [text]);
+    assert.equal(closed, false);
+    held[0].release();
+    await settle();
+  }
+  await closing;
+  const responses = await Promise.all(scans);
+  assert.deepEqual(
+    responses.map((r) => [r.results[0].workers.held_worker, r.errors.length]),
+    [[{ text: "a" }, 0], [{ text: "b" }, 0], [{ text: "c" }, 0]],
+  );
+  await assert.rejects(stoq.loadPlugin("held_worker"), StoqError);
 });
