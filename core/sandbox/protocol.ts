@@ -336,10 +336,12 @@ export function errorToWire(error: unknown, depth = 0): WireError {
 }
 
 /**
- * Packed calls that carry nothing but strings, numbers and their bytes, sent as one JSON text and
- * one buffer that holds every call's bytes one after the other. The buffer is transferred, not
- * copied, and the JSON text is one string: the structured clone of a batch of 32 such calls costs
- * a third of what it costs as 32 objects with 32 buffers.
+ * Packed calls whose fields JSON carries unchanged, sent as one JSON text and one buffer that holds
+ * every call's bytes one after the other. The buffer is transferred, not copied, and the JSON text
+ * is one string: the structured clone of a batch of 32 such calls costs a third of what it costs as
+ * 32 objects with 32 buffers. Most calls qualify, those with a payload meta (a file name), dispatch
+ * meta or other plugins' results too; a call whose bytes are in shared memory, or with a value JSON
+ * would change (see `inspectValue`), goes as it is.
  */
 export interface CallBatch {
   type: "calls";
@@ -348,10 +350,17 @@ export interface CallBatch {
   bytes: ArrayBuffer;
 }
 
+/** The fields of a packed call that hold plugins' data, in a `CallHead` when any is present. */
+type CallExtras = Pick<
+  PackedCall,
+  "payloadMeta" | "workers" | "archivers" | "dispatchMeta" | "requestMeta"
+>;
+
 /**
  * A call of a `CallBatch`, as a list (a list costs less to write and read as JSON than an object):
  * id, method, size, payload id, the length of its bytes (the next that many bytes of the batch; -1:
- * none), then its plugins run, extracted-from and extracted-by lists (null: empty).
+ * none), its plugins run, extracted-from and extracted-by lists (null: empty), then its extras
+ * (null: none).
  */
 type CallHead = [
   id: number,
@@ -362,16 +371,29 @@ type CallHead = [
   pluginsRun: PackedCall["pluginsRun"] | null,
   extractedFrom: string[] | null,
   extractedBy: string[] | null,
+  extras: CallExtras | null,
 ];
 
-/** True when a packed call goes in a `CallBatch`: no field that JSON could change. */
-function isBatchable(message: HostMessage | PackedCall): message is PackedCall {
-  if (message.type !== "packed") return false;
+/**
+ * The extras of a packed call when it can go in a `CallBatch` (null: it has none), or undefined
+ * when it cannot: its bytes are in shared memory, or JSON would change one of its values.
+ */
+function batchExtras(message: HostMessage | PackedCall): CallExtras | null | undefined {
+  if (message.type !== "packed") return undefined;
   const content = message.content;
-  return (content === undefined || content.buffer instanceof ArrayBuffer) &&
-    message.payloadMeta === undefined && message.workers === undefined &&
-    message.archivers === undefined && message.dispatchMeta === undefined &&
-    message.requestMeta === undefined;
+  if (content !== undefined && !(content.buffer instanceof ArrayBuffer)) return undefined;
+  const { payloadMeta, workers, archivers, dispatchMeta, requestMeta } = message;
+  if (
+    payloadMeta === undefined && workers === undefined && archivers === undefined &&
+    dispatchMeta === undefined && requestMeta === undefined
+  ) return null;
+  const extras: CallExtras = {};
+  if (payloadMeta !== undefined) extras.payloadMeta = payloadMeta;
+  if (workers !== undefined) extras.workers = workers;
+  if (archivers !== undefined) extras.archivers = archivers;
+  if (dispatchMeta !== undefined) extras.dispatchMeta = dispatchMeta;
+  if (requestMeta !== undefined) extras.requestMeta = requestMeta;
+  return inspectValue(extras).json ? extras : undefined;
 }
 
 /**
@@ -383,15 +405,16 @@ export function batchCalls(
 ): { messages: (HostMessage | PackedCall | CallBatch)[]; transfer: ArrayBuffer[] } {
   const out: (HostMessage | PackedCall | CallBatch)[] = [];
   const transfer: ArrayBuffer[] = [];
+  const extras = messages.map(batchExtras);
   let i = 0;
   while (i < messages.length) {
-    if (!isBatchable(messages[i])) {
+    if (extras[i] === undefined) {
       out.push(messages[i++]);
       continue;
     }
     let end = i;
     let total = 0;
-    while (end < messages.length && isBatchable(messages[end])) {
+    while (end < messages.length && extras[end] !== undefined) {
       total += (messages[end] as PackedCall).content?.byteLength ?? 0;
       end++;
     }
@@ -410,6 +433,7 @@ export function batchCalls(
         call.pluginsRun ?? null,
         call.extractedFrom ?? null,
         call.extractedBy ?? null,
+        extras[i]!,
       ]);
       if (content !== undefined) {
         bytes.set(content, offset);
@@ -428,7 +452,7 @@ export function unbatchCalls(batch: CallBatch): PackedCall[] {
   const bytes = new Uint8Array(batch.bytes);
   const calls: PackedCall[] = [];
   let offset = 0;
-  for (const [id, method, size, payloadId, length, pluginsRun, from, by] of heads) {
+  for (const [id, method, size, payloadId, length, pluginsRun, from, by, extras] of heads) {
     const call: PackedCall = { type: "packed", id, method, size, payloadId };
     if (length >= 0) {
       call.content = bytes.slice(offset, offset + length);
@@ -437,6 +461,7 @@ export function unbatchCalls(batch: CallBatch): PackedCall[] {
     if (pluginsRun !== null) call.pluginsRun = pluginsRun;
     if (from !== null) call.extractedFrom = from;
     if (by !== null) call.extractedBy = by;
+    if (extras !== null) Object.assign(call, extras);
     calls.push(call);
   }
   return calls;

@@ -99,7 +99,7 @@ Deno.test("calls that are not about one payload alone are sent as they are", () 
   for (const call of cases) assert.equal(packCall({ type: "call", id: 1, call }), undefined);
 });
 
-Deno.test("runs of plain packed calls go as one batch of JSON and bytes, in order, and come back the same", () => {
+Deno.test("runs of packed calls go as one batch of JSON and bytes, in order, and come back the same", () => {
   const call = (id: number, fields: Partial<PackedCall> = {}): PackedCall => {
     const made: PackedCall = {
       type: "packed",
@@ -113,7 +113,24 @@ Deno.test("runs of plain packed calls go as one batch of JSON and bytes, in orde
     if (made.content === undefined) delete made.content;
     return made;
   };
-  const withMeta = call(3, { workers: { hash: { md5: "x" } } });
+  const meta = (extra: Record<string, unknown>) => ({
+    should_archive: true,
+    should_scan: false,
+    extra_data: extra,
+    dispatch_to: ["x"],
+  });
+  // Plugins' data that JSON carries unchanged goes in the batch with the call.
+  const withMeta = call(3, {
+    payloadMeta: meta({ filename: "a.zip", nested: [1, "two", null, { three: true }] }),
+    workers: { hash: { md5: "x" }, yara: { matches: [{ rule: "r", strings: [] }] } },
+    archivers: { filedir: { path: "/x" } },
+    dispatchMeta: { yara: { rule: "r" } },
+    requestMeta: { archive_payloads: false, source: "s", extra_data: { tlp: "red" } },
+  });
+  // A value JSON would change (bytes, undefined, -0) keeps its call out of the batch.
+  const withBytes = call(7, { payloadMeta: meta({ key: new Uint8Array([1]) }) });
+  const withUndefined = call(8, { dispatchMeta: { yara: undefined } });
+  const withMinusZero = call(9, { workers: { entropy: { entropy: -0 } } });
   const shared = new Uint8Array(new SharedArrayBuffer(3));
   const messages = [
     call(1),
@@ -129,18 +146,23 @@ Deno.test("runs of plain packed calls go as one batch of JSON and bytes, in orde
     call(4, { content: new Uint8Array(0) }),
     call(5, { content: shared }),
     call(6, { content: new Uint8Array([7, 8, 9, 10]).subarray(1, 3) }),
+    withBytes,
+    withUndefined,
+    withMinusZero,
   ];
   const { messages: sent, transfer } = batchCalls(messages);
   assert.deepEqual(sent.map((m) => m.type), [
     "calls",
-    "packed",
     "put-ack",
     "calls",
     "packed",
     "calls",
+    "packed",
+    "packed",
+    "packed",
   ]);
-  assert.equal(sent[1], withMeta); // a call with results from other plugins goes as it is
-  assert.equal(sent[4], messages[5]); // so does one whose bytes are in shared memory
+  assert.equal(sent[3], messages[5]); // a call whose bytes are in shared memory goes as it is
+  assert.deepEqual(sent.slice(5), [withBytes, withUndefined, withMinusZero]);
   assert.equal(transfer.length, 3);
   const batches = sent.filter((m): m is CallBatch => m.type === "calls");
   assert.deepEqual(batches.map((b) => b.bytes), transfer);
@@ -148,6 +170,7 @@ Deno.test("runs of plain packed calls go as one batch of JSON and bytes, in orde
   assert.deepEqual(back, [
     messages[0],
     messages[1],
+    withMeta,
     messages[4],
     call(6, { content: new Uint8Array([8, 9]) }),
   ]);
