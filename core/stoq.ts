@@ -1415,7 +1415,8 @@ export class Stoq {
   /**
    * Stop: new scans are refused at once (a `StoqError`), the scans already asked for (running or
    * waiting at `maxInFlight`) finish, then every loaded plugin is stopped. Calling it again returns
-   * the same promise.
+   * the same promise. Plugin calls end within their `timeout`; a plugin given `timeout = 0` (no
+   * limit) whose call never ends keeps `close()` waiting.
    */
   close(): Promise<void> {
     return this.#closing ??= this.#close();
