@@ -6,7 +6,7 @@
  * in the old generation keeps the young objects it held reachable for a while after `delete()`, so
  * every object graph that passed through it (a call's promise, its request, its payload) is copied
  * by the next young-generation collection and then promoted. Measured on scenario (a) of the
- * benchmark: about 800 bytes per scan promoted, and the collector's pauses and helper threads grew
+ * benchmark: 600 to 1,400 bytes per scan promoted, and the collector's pauses and helper threads grew
  * with it. A dictionary-mode object drops the value at `delete`.
  *
  * @module
