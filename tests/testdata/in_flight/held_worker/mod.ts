@@ -23,7 +23,8 @@ export default definePlugin({
       scan: async function holdScan(payload) {
         const text = decoder.decode(payload.content);
         await new Promise<void>((release) => held.push({ text, release }));
-        held.splice(held.findIndex((h) => h.text === text), 1);
+        const at = held.findIndex((h) => h.text === text);
+        if (at >= 0) held.splice(at, 1);
         return { results: { text } };
       },
     };
