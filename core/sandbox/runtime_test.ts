@@ -49,16 +49,29 @@ function wire(): RequestWire {
   };
 }
 
-Deno.test("a packed call runs exactly as its unpacked form", async () => {
+/** Load a plugin module written to a temporary folder, run `body` with it, remove the folder. */
+async function withRuntime(
+  name: string,
+  source: string,
+  body: (runtime: PluginRuntime) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "stoq-runtime-" });
   try {
-    await Deno.writeTextFile(join(dir, "mod.ts"), ECHO);
+    await Deno.writeTextFile(join(dir, "mod.ts"), source);
     const runtime = await PluginRuntime.load({
-      name: "echo",
+      name,
       moduleUrl: pathToFileURL(join(dir, "mod.ts")).href,
       dir,
       options: {},
     }, createLogger("test", []));
+    await body(runtime);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a packed call runs exactly as its unpacked form", async () => {
+  await withRuntime("echo", ECHO, async (runtime) => {
     const busy = wire();
     const payload = busy.payloads[0];
     payload.dispatch_meta = { yara: { rule: "r" } };
@@ -87,9 +100,7 @@ Deno.test("a packed call runs exactly as its unpacked form", async () => {
     const packed = packCall({ type: "call", id: 1, call: { method: "scan", request: wire() } })!;
     const result = await runtime.invokePacked(packed);
     assert.equal(result.payloadMeta?.extra_data.seen, true);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** Handlers that answer at once, through a promise, through a thenable, or throw. */
@@ -109,15 +120,7 @@ export default definePlugin({ setup: () => ({
 `;
 
 Deno.test("a handler's value is answered at once; a promise or thenable is awaited; a throw propagates", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "stoq-runtime-" });
-  try {
-    await Deno.writeTextFile(join(dir, "mod.ts"), SHAPES);
-    const runtime = await PluginRuntime.load({
-      name: "shapes",
-      moduleUrl: pathToFileURL(join(dir, "mod.ts")).href,
-      dir,
-      options: {},
-    }, createLogger("test", []));
+  await withRuntime("shapes", SHAPES, async (runtime) => {
     const call = (how: string) => {
       const request = wire();
       request.payloads[0].content = new TextEncoder().encode(how);
@@ -150,7 +153,5 @@ Deno.test("a handler's value is answered at once; a promise or thenable is await
     assert.deepEqual(await call("thenable"), { value: { results: { how: "thenable" } } });
     assert.throws(() => call("throw"), { name: "TypeError", message: "thrown at once" });
     await assert.rejects(Promise.resolve(call("reject")), { name: "RangeError" });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
