@@ -10,12 +10,12 @@ import { setImmediate } from "node:timers";
 import { deserialize, serialize } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { PluginCrashError, PluginError, PluginTimeoutError } from "../errors.ts";
+import { IdTable } from "../id_table.ts";
 import type { Logger } from "../log.ts";
 import type { Kind } from "../plugin.ts";
 import { callDeadlines } from "./deadlines.ts";
 import { frame, FrameReader } from "./frames.ts";
 import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
-import { IdTable } from "../id_table.ts";
 import { permissionFlags, type Permissions, workerPermissions } from "./permissions.ts";
 import {
   batchCalls,
