@@ -1,7 +1,7 @@
 /**
  * Whether an ELF image is a position-independent executable: `DT_FLAGS_1` has `DF_1_PIE` in its
  * dynamic section. libmagic finds this only when it has a file descriptor (`file` does, a buffer
- * scan such as wasmagic's does not), and reports `application/x-sharedlib` instead of
+ * scan with `magic_buffer()` does not), and reports `application/x-sharedlib` instead of
  * `application/x-pie-executable` without it.
  *
  * @module

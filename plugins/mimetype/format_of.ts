@@ -2,7 +2,7 @@
  * `formatOf()`: a normalized format id for a payload, from its libmagic MIME type and, where the
  * MIME type says nothing useful, its leading bytes. Extraction dispatching keys on this id rather
  * than on MIME strings, which differ between libmagic builds (`application/x-rar` in Debian's
- * file 5.44, `application/vnd.rar` in wasmagic; `application/x-dosexec` in stoQ's days,
+ * file 5.44, `application/vnd.rar` in newer magic databases; `application/x-dosexec` in stoQ's days,
  * `application/vnd.microsoft.portable-executable` now).
  *
  * @module

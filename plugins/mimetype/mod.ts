@@ -3,15 +3,16 @@
  * (`{mimetype}`), plus `format`, a normalized format id (`zip`, `pe`, `elf`, `text`, ...) that
  * extraction dispatching keys on because MIME strings differ between libmagic builds.
  *
- * libmagic runs as WebAssembly (npm `wasmagic`, libmagic with its compiled magic database).
+ * libmagic runs as WebAssembly: Debian's libmagic 5.44 and magic database, built for WASI by
+ * `libmagic/build.sh`, so the answers are those of Debian's `file` 5.44 on the same bytes.
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import { WASMagic } from "wasmagic";
 import { z } from "zod";
 import { definePlugin } from "../../plugin_api.ts";
 import { isPieElf } from "./_elf_pie.ts";
+import { Libmagic } from "./_libmagic.ts";
 import { formatOf } from "./format_of.ts";
 
 export { type Format, formatOf, FORMATS } from "./format_of.ts";
@@ -23,19 +24,25 @@ export default definePlugin({
     max_bytes: z.number().int().min(0).default(1_048_576),
     /**
      * Remember the answers for this many distinct contents (by SHA-256 of the bytes libmagic
-     * sees; 0: none). libmagic's answer depends on nothing else, and it takes about a millisecond
-     * for a text file in WebAssembly: the same file in many packages is looked up, not re-read.
+     * sees; 0: none). libmagic's answer depends on nothing else, and it takes a millisecond or
+     * more for a text file: the same file in many packages is looked up, not re-read.
      */
     cache_size: z.number().int().min(0).default(4096),
   }),
-  async setup({ options }) {
-    // Reads its .wasm from node_modules/wasmagic once, here; the sandbox lets every plugin read
-    // the npm packages it imports.
-    const magic = await WASMagic.create();
+  setup({ options }) {
+    // The module and the database are imported as bytes: no permission needed.
+    let magic = Libmagic.open();
     const cache = new Map<string, { mimetype: string; format: string }>();
     const detect = (content: Uint8Array) => {
-      let mimetype = magic.detect(content);
-      // A buffer gives libmagic no file descriptor, so it cannot read the ELF dynamic section
+      let mimetype: string;
+      try {
+        mimetype = magic.detect(content);
+      } catch (error) {
+        // A trap leaves libmagic's memory in an unknown state: the next payload gets a new one.
+        if (error instanceof WebAssembly.RuntimeError) magic = Libmagic.open();
+        throw error;
+      }
+      // A buffer gives libmagic no file descriptor, so it does not read the ELF dynamic section
       // that tells a PIE executable from a shared library; `file` can. Do what `file` does.
       if (mimetype === "application/x-sharedlib" && isPieElf(content)) {
         mimetype = "application/x-pie-executable";
