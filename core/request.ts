@@ -78,8 +78,8 @@ export class RequestMeta {
 export interface RequestInit {
   /** The payloads (default none). */
   payloads?: Payload[];
-  /** The request's metadata (default `new RequestMeta()`). */
-  requestMeta?: RequestMeta;
+  /** The request's metadata (default `new RequestMeta()`); a plain object is made one. */
+  requestMeta?: RequestMeta | RequestMetaInit;
   /** Errors so far (default none). */
   errors?: ScanError[];
 }
@@ -106,7 +106,9 @@ export class Request {
    */
   constructor(init: RequestInit = {}) {
     this.payloads = init.payloads ?? [];
-    this.requestMeta = init.requestMeta ?? new RequestMeta();
+    this.requestMeta = init.requestMeta instanceof RequestMeta
+      ? init.requestMeta
+      : new RequestMeta(init.requestMeta);
     this.errors = init.errors ?? [];
   }
 }

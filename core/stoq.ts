@@ -38,7 +38,7 @@ import {
   type WorkerOutcome,
 } from "./plugin_handle.ts";
 import { discoverPlugins, isPluginLocation, manifestAt, type PluginEntry } from "./registry.ts";
-import { Request, RequestMeta } from "./request.ts";
+import { Request, RequestMeta, type RequestMetaInit } from "./request.ts";
 import { StoqResponse } from "./response.ts";
 import { ScanError } from "./scan_error.ts";
 import type { HostFactory, IsolationMode, PluginSpec } from "./sandbox/host.ts";
@@ -127,8 +127,8 @@ export interface StoqOptions {
 export interface ScanOptions {
   /** The payload's metadata. */
   payloadMeta?: PayloadMeta | PayloadMetaInit;
-  /** The request's metadata. */
-  requestMeta?: RequestMeta;
+  /** The request's metadata (a `RequestMeta`, or the plain object one is made from). */
+  requestMeta?: RequestMeta | RequestMetaInit;
   /** Workers the initial payload goes to in the first round. */
   addStartDispatch?: string[];
   /** Workers the initial payload goes to in the first deep dispatch pass. */
@@ -140,7 +140,7 @@ export interface ScanOptions {
 /** Options of `run()`. */
 export interface RunOptions {
   /** Metadata of requests made from provider payloads (and of requests with default metadata). */
-  requestMeta?: RequestMeta;
+  requestMeta?: RequestMeta | RequestMetaInit;
   /** Workers each request's initial payloads go to in the first round. */
   addStartDispatch?: string[];
   /** Workers each request's initial payloads go to in the first deep dispatch pass. */
@@ -1305,10 +1305,11 @@ export class Stoq {
   }
 
   async #consume(provider: string, item: ProviderItemWire, options: RunOptions, done: Consumed) {
+    const given = options.requestMeta;
     const meta = () =>
-      options.requestMeta
-        ? RequestMeta.fromJSON(structuredClone(options.requestMeta.toJSON()))
-        : new RequestMeta();
+      given instanceof RequestMeta
+        ? RequestMeta.fromJSON(structuredClone(given.toJSON()))
+        : new RequestMeta(structuredClone(given));
     const { addStartDispatch, addStartDeepDispatch } = options;
     switch (item.type) {
       case "payload": {

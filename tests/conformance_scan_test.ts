@@ -434,6 +434,22 @@ Deno.test("scan() rejects a malformed ratelimit", async () => {
   });
 });
 
+Deno.test("scan() takes requestMeta as a plain object, as it takes payloadMeta", async () => {
+  await withStoq({ pluginDirList: [HASH_PLUGIN], alwaysDispatch: ["hash"] }, async (stoq) => {
+    const init = { source: "plain", extraData: { ticket: 7 }, archivePayloads: false };
+    const plain = await stoq.scan("fox", { requestMeta: init });
+    const made = await stoq.scan("fox", { requestMeta: new RequestMeta(init) });
+    assert.deepEqual(plain.errors, []);
+    assert.ok(plain.results[0].workers.hash);
+    assert.deepEqual(plain.toJSON().request_meta, made.toJSON().request_meta);
+    assert.deepEqual(plain.toJSON().request_meta, {
+      archive_payloads: false,
+      source: "plain",
+      extra_data: { ticket: 7 },
+    });
+  });
+});
+
 Deno.test("scan() reproduces stoQ's full response example, in task order", async () => {
   await withStoq({
     pluginDirList: [PLUGINS, HASH_PLUGIN],
