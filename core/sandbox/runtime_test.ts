@@ -128,28 +128,22 @@ Deno.test("a handler's value is answered at once; a promise or thenable is await
         packCall({ type: "call", id: 1, call: { method: "scan", request } })!,
       );
     };
+    // The answer to a call whose handler set one key of the payload's extra_data.
+    const answer = (how: string, extraData: Record<string, number>) => ({
+      value: { results: { how } },
+      payloadMeta: {
+        should_archive: true,
+        should_scan: true,
+        extra_data: extraData,
+        dispatch_to: [],
+      },
+    });
     const now = call("now");
     assert.ok(!(now instanceof Promise), "a value comes back without a promise");
-    assert.deepEqual(now, {
-      value: { results: { how: "now" } },
-      payloadMeta: {
-        should_archive: true,
-        should_scan: true,
-        extra_data: { now: 1 },
-        dispatch_to: [],
-      },
-    });
+    assert.deepEqual(now, answer("now", { now: 1 }));
     const late = call("promise");
     assert.ok(late instanceof Promise);
-    assert.deepEqual(await late, {
-      value: { results: { how: "promise" } },
-      payloadMeta: {
-        should_archive: true,
-        should_scan: true,
-        extra_data: { late: 1 },
-        dispatch_to: [],
-      },
-    });
+    assert.deepEqual(await late, answer("promise", { late: 1 }));
     assert.deepEqual(await call("thenable"), { value: { results: { how: "thenable" } } });
     assert.throws(() => call("throw"), { name: "TypeError", message: "thrown at once" });
     await assert.rejects(Promise.resolve(call("reject")), { name: "RangeError" });
