@@ -305,8 +305,12 @@ export class PluginHandle {
     } catch (err) {
       return Promise.reject(err);
     }
-    // Dispatchers see a payload again every round: the same instance keeps what it cached.
-    const affinity = method === "scan" || method === "archive" ? undefined : payload.payloadId;
+    // Dispatchers see a payload again every round: the same instance keeps what it cached. A
+    // worker that is also a dispatcher (yara) may have found its matches in the dispatch pass: its
+    // scan goes to that instance too.
+    const affinity = method === "archive" || (method === "scan" && !this.is("dispatcher"))
+      ? undefined
+      : payload.payloadId;
     return this.#host.call(call, { timeoutMs: this.timeoutMs, affinity }).then(
       ({ value, payloadMeta }) => {
         if (payloadMeta !== undefined) this.#applyMeta(method, payload, payloadMeta);

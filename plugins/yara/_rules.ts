@@ -21,6 +21,8 @@ export interface LoadedRules {
   meta: Map<string, Record<string, MetaValue>>;
   /** The files read, the top file first. */
   files: string[];
+  /** The source compiled: the top file with its includes expanded. */
+  source: string;
 }
 
 interface Token {
@@ -104,7 +106,37 @@ export function loadRules(engine: Engine, path: string): LoadedRules {
       cause: err,
     });
   }
-  return { rules, meta: parseMeta(source), files };
+  return { rules, meta: parseMeta(source), files, source };
+}
+
+/**
+ * Both rule sets compiled as one, so that one pass over a payload finds the matches of both, or
+ * null when that could change a match: a `global` rule (it would gate the other set's rules too) or
+ * a rule name in both sets (the engine has no namespaces to keep them apart; it refuses them).
+ * The matches of one set are the same as when it is compiled alone: rules see only the rules of
+ * their own file, and the engine reports matching rules in the order they are declared.
+ */
+export function combineRules(
+  engine: Engine,
+  first: LoadedRules,
+  second: LoadedRules,
+): EngineRules | null {
+  const hasGlobal = (source: string) => {
+    let depth = 0;
+    for (const token of tokenize(source)) {
+      if (token.type === "punct" && token.text === "{") depth++;
+      else if (token.type === "punct" && token.text === "}") depth--;
+      else if (depth === 0 && token.type === "ident" && token.text === "global") return true;
+    }
+    return false;
+  };
+  if (hasGlobal(first.source) || hasGlobal(second.source)) return null;
+  for (const name of second.meta.keys()) if (first.meta.has(name)) return null;
+  try {
+    return engine.compile(`${first.source}\n${second.source}`);
+  } catch {
+    return null;
+  }
 }
 
 /** `error[E009]: unknown identifier `x`` at `"file" line N`, from the engine's report. */

@@ -9,7 +9,8 @@ import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { definePlugin, type Payload } from "../../plugin_api.ts";
 import { loadEngine } from "./_engine.ts";
-import { type LoadedRules, loadRules, type MetaValue } from "./_rules.ts";
+import { combineRules, type LoadedRules, loadRules, type MetaValue } from "./_rules.ts";
+import type { EngineRuleMatch } from "./_engine.ts";
 import { xorInfo } from "./_xor.ts";
 
 /** One rule match, in stoQ's shape: `strings` is `[offset, identifier, bytes]` triples. */
@@ -49,10 +50,15 @@ export default definePlugin({
     const workerRules = load(options.worker_rules);
     const dispatchRules = load(options.dispatch_rules);
 
-    const DISPATCH_CACHE_SIZE = 4096;
-    const matchesOf = (loaded: LoadedRules | null, content: Uint8Array): YaraMatch[] => {
-      if (!loaded) return [];
-      return loaded.rules.scan(content).map((m) => {
+    // Both sets as one: a payload the core dispatches and then scans is read once, not twice.
+    const bothRules = workerRules && dispatchRules
+      ? combineRules(engine, workerRules, dispatchRules)
+      : null;
+
+    const CACHE_SIZE = 4096;
+    // stoQ's match shape, from what the engine found in `content` with the rules of `loaded`.
+    const shape = (loaded: LoadedRules, found: EngineRuleMatch[], content: Uint8Array) =>
+      found.map((m): YaraMatch => {
         const source = loaded.meta.get(m.ruleIdentifier) ?? {};
         const meta: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(m.meta)) {
@@ -73,13 +79,26 @@ export default definePlugin({
             : strings.slice(0, options.strings_limit),
         };
       });
+    const matchesOf = (loaded: LoadedRules | null, content: Uint8Array): YaraMatch[] =>
+      loaded ? shape(loaded, loaded.rules.scan(content), content) : [];
+    const remember = (cache: Map<string, YaraMatch[]>, key: string, matches: YaraMatch[]) => {
+      cache.set(key, matches);
+      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
     };
 
     const dispatchCache = new Map<string, YaraMatch[]>();
+    // The worker's matches found by a dispatch pass, until the worker asks for them. Only once
+    // this instance has been called as a worker: a dispatcher alone keeps nothing.
+    const workerCache = new Map<string, YaraMatch[]>();
+    let calledAsWorker = false;
 
     return {
       scan: function yaraScan(payload: Payload) {
-        return { results: { matches: matchesOf(workerRules, payload.content) } };
+        calledAsWorker = true;
+        let matches = workerCache.get(payload.payloadId);
+        if (matches === undefined) matches = matchesOf(workerRules, payload.content);
+        else workerCache.delete(payload.payloadId);
+        return { results: { matches } };
       },
       getDispatches: function yaraDispatch(payload: Payload) {
         const pluginNames: string[] = [];
@@ -88,11 +107,20 @@ export default definePlugin({
         // change between rounds, so the matches are kept per payload instead of scanned again.
         let matches = dispatchCache.get(payload.payloadId);
         if (matches === undefined) {
-          matches = matchesOf(dispatchRules, payload.content);
-          dispatchCache.set(payload.payloadId, matches);
-          if (dispatchCache.size > DISPATCH_CACHE_SIZE) {
-            dispatchCache.delete(dispatchCache.keys().next().value!);
+          if (bothRules && calledAsWorker) {
+            const found = bothRules.scan(payload.content);
+            const ofWorker = found.filter((m) => workerRules!.meta.has(m.ruleIdentifier));
+            const ofDispatch = found.filter((m) => !workerRules!.meta.has(m.ruleIdentifier));
+            remember(
+              workerCache,
+              payload.payloadId,
+              shape(workerRules!, ofWorker, payload.content),
+            );
+            matches = shape(dispatchRules!, ofDispatch, payload.content);
+          } else {
+            matches = matchesOf(dispatchRules, payload.content);
           }
+          remember(dispatchCache, payload.payloadId, matches);
         }
         for (const original of matches) {
           const match = structuredClone(original);

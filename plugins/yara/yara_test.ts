@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { Stoq } from "../../mod.ts";
+import { Payload, Request } from "../../plugin_api.ts";
+import { loadEngine } from "./_engine.ts";
+import { combineRules, loadRules } from "./_rules.ts";
+import plugin from "./mod.ts";
 import { COMMITTED, goldenInputs } from "./testdata/inputs.ts";
 import { RULE_SETS } from "./testdata/regen_expected.ts";
 
@@ -281,6 +285,99 @@ Deno.test("the yara plugin fails to load on a bad rule file, naming the file and
     await assert.rejects(load(`${dir}/missing.yar`), /missing\.yar/);
     await Deno.writeTextFile(`${dir}/loop.yar`, `include "loop.yar"\n`);
     await assert.rejects(load(`${dir}/loop.yar`), /circular include/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("one dispatch pass finds the worker's matches too, as a worker pass finds them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/w.yar`,
+      `rule w_alpha { meta: level = 1 strings: $a = "alpha" condition: $a }
+rule w_beta : tagged { strings: $b = "beta" $c = "bet" condition: any of them }
+private rule w_hidden { strings: $a = "alpha" condition: $a }
+rule w_both { condition: w_hidden and w_beta }\n`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/d.yar`,
+      `rule d_alpha { meta: plugin = "hash" strings: $a = "alpha" condition: $a }
+rule d_beta { meta: plugin = "entropy" save = false strings: $b = "beta" condition: $b }\n`,
+    );
+    const handlers = () =>
+      plugin.setup({
+        name: "yara",
+        dir: HERE.pathname,
+        options: plugin.options!.parse({
+          worker_rules: `${dir}/w.yar`,
+          dispatch_rules: `${dir}/d.yar`,
+        }),
+        log: { debug() {} } as never,
+        stoqVersion: "0",
+      });
+    const alone = await handlers();
+    const both = await handlers();
+    const request = new Request();
+    // The worker's first call tells the instance that it is a worker too.
+    await both.scan!(new Payload(encoder.encode("warm")), request);
+    for (const text of ["alpha beta", "beta", "alpha", "nothing", "beta alpha alphabet"]) {
+      const expected = await alone.scan!(new Payload(encoder.encode(text)), request);
+      const expectedDispatch = await alone.getDispatches!(
+        new Payload(encoder.encode(text)),
+        request,
+      );
+      const payload = new Payload(encoder.encode(text));
+      assert.deepEqual(await both.getDispatches!(payload, request), expectedDispatch, text);
+      assert.deepEqual(await both.scan!(payload, request), expected, text);
+    }
+    const [match] = (await both.scan!(new Payload(encoder.encode("alpha beta")), request) as {
+      results: { matches: Match[] };
+    }).results.matches.filter((m) => m.rule === "w_both");
+    assert.deepEqual(match.strings, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("combineRules() joins two rule sets unless a global rule or a shared name forbids it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const engine = loadEngine();
+    const load = async (name: string, source: string) => {
+      await Deno.writeTextFile(`${dir}/${name}`, source);
+      return loadRules(engine, `${dir}/${name}`);
+    };
+    const a = await load("a.yar", `rule a1 { strings: $x = "x" condition: $x }\n`);
+    const b = await load("b.yar", `rule b1 { strings: $x = "x" condition: $x } // no newline`);
+    const joined = combineRules(engine, a, b);
+    assert.ok(joined);
+    assert.deepEqual(joined.scan(encoder.encode("x")).map((m) => m.ruleIdentifier), ["a1", "b1"]);
+    // A global rule would gate the other set's rules too.
+    const gated = await load(
+      "g.yar",
+      `global rule g { condition: filesize > 10 }\nrule g1 { condition: true }\n`,
+    );
+    assert.equal(combineRules(engine, gated, b), null);
+    assert.equal(combineRules(engine, b, gated), null);
+    // "global" as a string or in a comment is no global rule.
+    const quoted = await load(
+      "q.yar",
+      `// global\nrule q1 { strings: $g = "global" condition: $g }\n`,
+    );
+    assert.ok(combineRules(engine, quoted, a));
+    // The same rule name in both: the engine has no namespace to keep them apart.
+    const clash = await load("c.yar", `rule a1 { condition: true }\n`);
+    assert.equal(combineRules(engine, a, clash), null);
+    // The shipped sets combine.
+    const rules = new URL("./rules/", import.meta.url).pathname;
+    assert.ok(
+      combineRules(
+        engine,
+        loadRules(engine, `${rules}stoq.yar`),
+        loadRules(engine, `${rules}dispatcher.yar`),
+      ),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
