@@ -17,6 +17,9 @@ import { formatOf } from "./format_of.ts";
 
 export { type Format, formatOf, FORMATS } from "./format_of.ts";
 
+/** The largest payload whose answer is remembered (64 KiB: SHA-256 of it costs 0.05 ms). */
+const CACHE_MAX_BYTES = 64 * 1024;
+
 /** The mimetype plugin. */
 export default definePlugin({
   options: z.object({
@@ -54,7 +57,11 @@ export default definePlugin({
         const content = options.max_bytes > 0
           ? payload.content.subarray(0, options.max_bytes)
           : payload.content;
-        if (options.cache_size === 0) return { results: detect(content) };
+        // Hashing a large payload costs more than its repeats save: on the benchmark corpus, the
+        // 1,139 payloads over 64 KiB took 228 ms to hash and their 91 repeats saved 128 ms.
+        if (options.cache_size === 0 || content.byteLength > CACHE_MAX_BYTES) {
+          return { results: detect(content) };
+        }
         const key = createHash("sha256").update(content).digest("base64");
         let results = cache.get(key);
         if (results === undefined) {
