@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Stoq } from "../../mod.ts";
-import { type Format, formatOf } from "./mod.ts";
+import { Payload, Request } from "../../plugin_api.ts";
+import { Libmagic } from "./_libmagic.ts";
+import plugin, { type Format, formatOf } from "./mod.ts";
 
 const PLUGINS = fileURLToPath(new URL("..", import.meta.url));
 const SAMPLES = new URL("./testdata/samples/", import.meta.url);
@@ -203,4 +205,44 @@ Deno.test("formatOf() tells one base64 blob from other text as the definition sa
     if (expected === "base64") base64++;
   }
   assert.ok(base64 > 100, `only ${base64} of the cases are base64`);
+});
+
+Deno.test("a trap in libmagic fails that payload only; the next gets a fresh libmagic", async () => {
+  const trapping = new TextEncoder().encode("this input traps\n");
+  const open = Libmagic.open;
+  const detect = Libmagic.prototype.detect;
+  let opened = 0;
+  Libmagic.open = (...args: Parameters<typeof open>) => {
+    opened++;
+    return open(...args);
+  };
+  // A trap leaves the module's memory in an unknown state: model one on a chosen input.
+  Libmagic.prototype.detect = function (bytes: Uint8Array) {
+    if (bytes.length === trapping.length && bytes.every((b, i) => b === trapping[i])) {
+      throw new WebAssembly.RuntimeError("unreachable");
+    }
+    return detect.call(this, bytes);
+  };
+  try {
+    const handlers = await plugin.setup({
+      name: "mimetype",
+      dir: fileURLToPath(new URL(".", import.meta.url)),
+      options: plugin.options!.parse({}),
+      log: undefined as never,
+      stoqVersion: "0",
+    });
+    const scan = (bytes: Uint8Array) => handlers.scan!(new Payload(bytes), new Request());
+    assert.equal(opened, 1);
+    assert.throws(() => scan(trapping), WebAssembly.RuntimeError);
+    assert.equal(opened, 2, "a new libmagic after the trap");
+    assert.deepEqual(await scan(new TextEncoder().encode("%PDF-1.4\n")), {
+      results: { mimetype: "application/pdf", format: "pdf" },
+    });
+    // Nothing was remembered for the input that trapped: it is tried again, and traps again.
+    assert.throws(() => scan(trapping), WebAssembly.RuntimeError);
+    assert.equal(opened, 3);
+  } finally {
+    Libmagic.open = open;
+    Libmagic.prototype.detect = detect;
+  }
 });
