@@ -8,9 +8,8 @@
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { definePlugin, type Payload } from "../../plugin_api.ts";
-import { loadEngine } from "./_engine.ts";
+import { type EngineRuleMatch, loadEngine } from "./_engine.ts";
 import { combineRules, type LoadedRules, loadRules, type MetaValue } from "./_rules.ts";
-import type { EngineRuleMatch } from "./_engine.ts";
 import { xorInfo } from "./_xor.ts";
 
 /** One rule match, in stoQ's shape: `strings` is `[offset, identifier, bytes]` triples. */
