@@ -38,6 +38,7 @@ export const CORE_OPTION_KEYS: ReadonlySet<string> = new Set([
   "max_tlp",
   "heartbeat_interval",
   "request_scope",
+  "dispatch_once",
   "share_content",
   "isolation",
   "concurrency",

@@ -159,6 +159,7 @@ Deno.test("coerceOptions() does not pass the core's keys to the plugin's schema"
       "allow_sys",
       "allow_write",
       "concurrency",
+      "dispatch_once",
       "heartbeat_interval",
       "isolation",
       "max_stoq_version",

@@ -90,6 +90,12 @@ export interface PluginHandleInit {
    * the request's errors, as stoQ gives. `full` costs a copy of the whole request per call.
    */
   requestScope?: RequestScope;
+  /**
+   * The dispatcher's answer for a payload depends on the payload's bytes alone (`dispatch_once`):
+   * it is asked once per payload, and the later rounds get the same answer, as they would by asking
+   * again.
+   */
+  dispatchOnce?: boolean;
   /** Where a failed heartbeat is logged. */
   log?: Logger;
   /**
@@ -118,6 +124,13 @@ export class PluginHandle {
   timeoutMs: number | undefined;
   /** What of the request the plugin is sent with each payload. */
   readonly requestScope: RequestScope;
+  /** Its dispatcher is asked once per payload (`dispatch_once`). */
+  readonly dispatchOnce: boolean;
+  /** A `dispatchOnce` dispatcher's answers, and the payload meta fields it set, by payload. */
+  readonly #dispatched = new WeakMap<
+    Payload,
+    { outcome: DispatchOutcome | null; meta?: Record<string, unknown> }
+  >();
   readonly #content: ContentMode;
   readonly #shareThreshold: number;
   /** The highest TLP level of payload the plugin may see (none when undefined). */
@@ -145,6 +158,7 @@ export class PluginHandle {
     this.requiredWorkers = new Set(init.requiredWorkers ?? []);
     this.timeoutMs = init.timeoutMs;
     this.requestScope = init.requestScope ?? "payload";
+    this.dispatchOnce = init.dispatchOnce ?? false;
     this.#content = init.content ?? "copy";
     this.#shareThreshold = init.shareThreshold ?? DEFAULT_SHARE_THRESHOLD;
     this.maxTlp = init.maxTlp;
@@ -227,14 +241,42 @@ export class PluginHandle {
     options: { deep?: boolean } = {},
   ): Promise<DispatchOutcome | null> {
     const method = options.deep ? "getDeepDispatches" : "getDispatches";
-    const value = await this.#callOn(method, payload, request);
-    if (value == null) return null;
-    const parsed = this.#parse(method, DispatcherResponseSchema, value);
-    return {
+    const once = this.dispatchOnce && !options.deep;
+    const known = once ? this.#dispatched.get(payload) : undefined;
+    if (known !== undefined) {
+      // The answer of an earlier round, as a fresh copy (each round stores its own meta), and the
+      // meta fields it set, set again over what other plugins changed since.
+      if (known.meta !== undefined) {
+        this.#applyMeta(method, payload, { ...payload.payloadMeta.toJSON(), ...known.meta });
+      }
+      return known.outcome && {
+        pluginNames: [...known.outcome.pluginNames],
+        meta: structuredClone(known.outcome.meta),
+        errors: [...known.outcome.errors],
+      };
+    }
+    const before = once ? payload.payloadMeta.toJSON() as Record<string, unknown> : undefined;
+    let meta: Record<string, unknown> | undefined;
+    const value = await this.#callOn(method, payload, request, (changed) => {
+      if (before === undefined || changed === null || typeof changed !== "object") return;
+      // Only the fields this call set: the rest may change under other plugins before next round.
+      for (const [key, field] of Object.entries(changed)) {
+        if (JSON.stringify(field) !== JSON.stringify(before[key])) (meta ??= {})[key] = field;
+      }
+    });
+    const parsed = value == null ? null : this.#parse(method, DispatcherResponseSchema, value);
+    const outcome = parsed && {
       pluginNames: parsed.pluginNames ?? [],
       meta: parsed.meta ?? null,
       errors: this.#errors(parsed.errors, payload),
     };
+    if (once) {
+      this.#dispatched.set(payload, {
+        outcome: outcome && { ...outcome, meta: structuredClone(outcome.meta) },
+        meta,
+      });
+    }
+    return outcome;
   }
 
   /** Dest archiver: store a payload. */
@@ -292,6 +334,7 @@ export class PluginHandle {
     method: "scan" | "getDispatches" | "getDeepDispatches" | "archive",
     payload: Payload,
     request: Request,
+    onMeta?: (payloadMeta: unknown) => void,
   ): Promise<unknown> {
     let call: Call;
     try {
@@ -313,7 +356,10 @@ export class PluginHandle {
       : payload.payloadId;
     return this.#host.call(call, { timeoutMs: this.timeoutMs, affinity }).then(
       ({ value, payloadMeta }) => {
-        if (payloadMeta !== undefined) this.#applyMeta(method, payload, payloadMeta);
+        if (payloadMeta !== undefined) {
+          this.#applyMeta(method, payload, payloadMeta);
+          onMeta?.(payloadMeta);
+        }
         return value;
       },
     );

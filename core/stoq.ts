@@ -450,14 +450,23 @@ export class Stoq {
         `The plugin "${reference}" is invalid or does not exist in your plugin path`,
       );
     }
-    const { spec, timeoutMs, requiredWorkers, maxTlp, heartbeatMs, requestScope, content } = this
-      .#prepare(entry);
+    const {
+      spec,
+      timeoutMs,
+      requiredWorkers,
+      maxTlp,
+      heartbeatMs,
+      requestScope,
+      dispatchOnce,
+      content,
+    } = this.#prepare(entry);
     this.#checkVersion(entry, spec.options);
     const host = await this.#hostFactory(spec);
     return new PluginHandle(entry, host, {
       requiredWorkers,
       timeoutMs,
       requestScope,
+      dispatchOnce,
       content,
       shareThreshold: this.shareThreshold,
       maxTlp,
@@ -477,6 +486,7 @@ export class Stoq {
     maxTlp: number | undefined;
     heartbeatMs: number | undefined;
     requestScope: RequestScope;
+    dispatchOnce: boolean;
     content: ContentMode;
   } {
     const merged = mergeOptions(
@@ -562,6 +572,7 @@ export class Stoq {
       maxTlp,
       heartbeatMs: beatSeconds > 0 ? beatSeconds * 1000 : undefined,
       requestScope: scopeOf(entry.name, merged.request_scope),
+      dispatchOnce: flagOf(entry.name, "dispatch_once", merged.dispatch_once),
       content: isolation === "none"
         ? "direct"
         : shareOf(entry.name, merged.share_content) && isolation === "worker"
@@ -1615,18 +1626,23 @@ function startHost(spec: PluginSpec, log: Logger) {
 }
 
 function shareOf(plugin: string, option: RawOption | undefined): boolean {
-  if (option === undefined) return false;
-  if (option.source === "manifest") {
+  if (option?.source === "manifest") {
     throw new PermissionDeniedError(
       plugin,
       `Plugin "${plugin}" asks for shared payload memory (${option.origin}): only the operator can allow that, in stoq.cfg with "[${plugin}] share_content = True"`,
     );
   }
+  return flagOf(plugin, "share_content", option);
+}
+
+/** A core option that is True or False (configparser's spellings; a boolean from plugin_opts). */
+function flagOf(plugin: string, name: string, option: RawOption | undefined): boolean {
+  if (option === undefined) return false;
   const value = String(option.value).trim().toLowerCase();
   if (["true", "yes", "on", "1"].includes(value)) return true;
   if (["false", "no", "off", "0"].includes(value)) return false;
   throw new ConfigError(
-    `Invalid option "share_content" for plugin "${plugin}" (${option.origin}): use True or False, got ${
+    `Invalid option "${name}" for plugin "${plugin}" (${option.origin}): use True or False, got ${
       JSON.stringify(option.value)
     }`,
   );

@@ -1,0 +1,168 @@
+/**
+ * `dispatch_once`: a dispatcher whose answer depends on the payload's bytes alone is asked once
+ * per payload; the later rounds get the same answer, so the response is the one asking again gives.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { zipSync } from "fflate";
+import { Stoq, type StoqResponse } from "../mod.ts";
+import { CONTENT, reset, withStoq } from "./_conformance.ts";
+import { calls as dummyDispatcherCalls } from "./testdata/plugins/dispatcher/dummy_dispatcher/mod.ts";
+import { calls as simpleDispatcherCalls } from "./testdata/plugins/dispatcher/simple_dispatcher/mod.ts";
+
+const PLUGIN_API = new URL("../plugin_api.ts", import.meta.url).href;
+
+/** The response without what differs from scan to scan (ids, times). */
+function shape(response: StoqResponse) {
+  const json = response.toJSON();
+  const ids = new Map(json.results.map((r, i) => [r.payload_id, `#${i}`]));
+  const text = JSON.stringify({ results: json.results, errors: json.errors });
+  return JSON.parse(text.replace(/"[0-9a-f-]{36}"/g, (id) => `"${ids.get(JSON.parse(id)) ?? id}"`));
+}
+
+Deno.test("dispatch_once: one call per payload over three rounds, and the same response", async () => {
+  const scan = async (dispatchOnce: boolean) => {
+    reset(dummyDispatcherCalls);
+    return await withStoq({
+      dispatchers: ["dummy_dispatcher"],
+      pluginOpts: {
+        dummy_dispatcher: { dispatch_once: dispatchOnce },
+        simple_worker: { extracted_dispatch_to: ["extract_payload"] },
+      },
+    }, async (stoq) => {
+      const response = await stoq.scan(CONTENT, { addStartDispatch: ["simple_worker"] });
+      return { shape: shape(response), calls: [...dummyDispatcherCalls], response };
+    });
+  };
+  const every = await scan(false);
+  const once = await scan(true);
+  const [root, lorem, random] = once.response.results.map((r) => r.payloadId);
+  assert.equal(once.response.results.length, 3);
+  // Asked in rounds 1, 2 and 3 without it; once per payload with it.
+  assert.equal(every.calls.length, 6);
+  assert.deepEqual(once.calls, [root, lorem, random]);
+  assert.deepEqual(once.shape, every.shape);
+});
+
+Deno.test("dispatch_once: later rounds get the names, meta, errors and payload meta of the first", async () => {
+  const scan = async (dispatchOnce: boolean) => {
+    reset(simpleDispatcherCalls);
+    return await withStoq({
+      dispatchers: ["simple_dispatcher"],
+      pluginOpts: {
+        simple_dispatcher: {
+          dispatch_once: dispatchOnce ? "True" : "False",
+          return_errors: true,
+          should_archive: false,
+        },
+      },
+    }, async (stoq) => {
+      const response = await stoq.scan(CONTENT);
+      return { shape: shape(response), calls: simpleDispatcherCalls.length, response };
+    });
+  };
+  const every = await scan(false);
+  const once = await scan(true);
+  assert.equal(every.calls, 2);
+  assert.equal(once.calls, 1);
+  // Its error comes once per round, as it would when asked again.
+  assert.equal(once.response.errors.length, 2);
+  assert.equal(once.response.results[0].payloadMeta.shouldArchive, false);
+  assert.deepEqual(once.shape, every.shape);
+});
+
+Deno.test("dispatch_once: a later round sets again only the payload meta the dispatcher set", async () => {
+  // A dispatcher that keeps the payload out of the archive, and a worker it sends the payload to
+  // that writes into the payload's extra data: round 2 must keep what the worker wrote.
+  const dir = await Deno.makeTempDir({ prefix: "dispatch_once_" });
+  const write = async (name: string, kind: string, body: string) => {
+    await Deno.mkdir(`${dir}/${name}`);
+    await Deno.writeTextFile(
+      `${dir}/${name}/${name}.stoq`,
+      `[Core]\nName = ${name}\nModule = mod\nKinds = ${kind}\n\n[Documentation]\nAuthor = test\nVersion = 0.0.1\nDescription = test\n`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/${name}/mod.ts`,
+      `import { definePlugin } from "${PLUGIN_API}";\nexport default definePlugin({ setup() { return ${body}; } });\n`,
+    );
+  };
+  await write(
+    "keep_out",
+    "dispatcher",
+    `{ getDispatches(payload) { payload.payloadMeta.shouldArchive = false; return { pluginNames: ["tagger"] }; } }`,
+  );
+  await write(
+    "tagger",
+    "worker",
+    `{ scan(payload) { payload.payloadMeta.extraData.tagged = true; payload.payloadMeta.shouldArchive = true; return { results: { ok: true } }; } }`,
+  );
+  try {
+    for (const dispatchOnce of [false, true]) {
+      await withStoq({
+        pluginDirList: [dir],
+        dispatchers: ["keep_out"],
+        pluginOpts: { keep_out: { dispatch_once: dispatchOnce } },
+      }, async (stoq) => {
+        const response = await stoq.scan(CONTENT);
+        assert.deepEqual(response.errors, []);
+        const meta = response.results[0].payloadMeta;
+        // The worker's extra data stays; round 2's dispatch sets should_archive back to false.
+        assert.equal(meta.extraData.tagged, true, `dispatch_once = ${dispatchOnce}`);
+        assert.equal(meta.shouldArchive, false, `dispatch_once = ${dispatchOnce}`);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("dispatch_once: a value other than True or False is a configuration error", async () => {
+  await assert.rejects(
+    withStoq({
+      dispatchers: ["dummy_dispatcher"],
+      pluginOpts: { dummy_dispatcher: { dispatch_once: "sometimes" } },
+    }, (stoq) => stoq.loadPlugin("dummy_dispatcher")),
+    /Invalid option "dispatch_once" for plugin "dummy_dispatcher" \(.*\): use True or False, got "sometimes"/,
+  );
+});
+
+Deno.test("dispatch_once: the yara plugin in its Worker gives the response it gives asked every round", async () => {
+  const plugins = new URL("../plugins", import.meta.url).pathname;
+  const zip = zipSync({
+    "a.txt": new TextEncoder().encode("alpha"),
+    "inner.gz": gzipSync(new TextEncoder().encode("This program cannot be run in DOS mode")),
+  });
+  const xored = new TextEncoder().encode("MZ....This program cannot be run").map((b, i) =>
+    i < 6 ? b : b ^ 0x2a
+  );
+  const shapes: unknown[] = [];
+  for (const dispatchOnce of [false, true]) {
+    const stoq = await Stoq.create({
+      pluginDirList: [plugins],
+      logSinks: [],
+      isolation: "worker",
+      alwaysDispatch: ["hash", "yara"],
+      dispatchers: ["yara"],
+      pluginOpts: {
+        yara: {
+          allow_ffi: "${node_modules}/@litko/yara-x-linux-x64-gnu",
+          dispatch_once: dispatchOnce,
+        },
+      },
+    });
+    try {
+      const responses = [];
+      for (const content of [zip, xored]) responses.push(shape(await stoq.scan(content)));
+      shapes.push(responses);
+    } finally {
+      await stoq.close();
+    }
+  }
+  const [every, once] = shapes as { results: { plugins_run: { workers: string[] } }[] }[][];
+  // The zip, its two members and the gunzipped text; the XOR-ed stub went to xordecode.
+  assert.equal(every[0].results.length, 4);
+  assert.ok(every[1].results[0].plugins_run.workers.includes("xordecode"));
+  assert.deepEqual(once, every);
+});
