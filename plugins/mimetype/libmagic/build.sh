@@ -2,7 +2,8 @@
 # Rebuilds libmagic.wasm and magic.mgc.gz next to this script: Debian bookworm's libmagic 5.44
 # (source package file 1:5.44-3, with Debian's patches) for wasm32-wasi, with gnulib's regular
 # expressions (glibc's engine, as Debian's `file` uses) instead of wasi-libc's (musl's TRE), and
-# Debian's compiled magic database (libmagic-mgc 1:5.44-3).
+# Debian's compiled magic database (libmagic-mgc 1:5.44-3). One patch of stoq's on top,
+# skip-continuations.patch, makes match() faster without changing an answer.
 #
 # Run as root on Debian bookworm: `sh plugins/mimetype/libmagic/build.sh`. It installs the
 # toolchain with apt-get (adding a deb-src entry for `apt-get source`), builds in a temporary
@@ -26,13 +27,14 @@ fi
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   clang-14 lld-14 llvm-14 wasi-libc libclang-rt-14-dev-wasm32 gnulib autoconf automake \
-  autotools-dev dpkg-dev make >/dev/null
+  autotools-dev dpkg-dev make patch >/dev/null
 
 cd "$work"
 apt-get source -qq "file=$FILE_VERSION" >/dev/null 2>&1
 apt-get download -qq "libmagic-mgc=$FILE_VERSION"
 dpkg-deb -x libmagic-mgc_*.deb mgc
 src=$(ls -d "$work"/file-5.44)
+patch -s -p1 -d "$src" < "$here/skip-continuations.patch"
 
 cc="clang-14 --target=wasm32-wasi"
 # No signals, process clocks or mmap in WASI; libmagic's code that would use them is never reached
