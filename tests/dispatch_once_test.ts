@@ -22,22 +22,36 @@ function shape(response: StoqResponse) {
   return JSON.parse(text.replace(/"[0-9a-f-]{36}"/g, (id) => `"${ids.get(JSON.parse(id)) ?? id}"`));
 }
 
-Deno.test("dispatch_once: one call per payload over three rounds, and the same response", async () => {
+/**
+ * Scan `CONTENT` with `dispatcher` asked every round, then once per payload: the response's shape,
+ * the payload ids the dispatcher was called on (its `calls` recorder), and the response.
+ */
+async function scanBothWays(
+  dispatcher: string,
+  calls: string[],
+  pluginOpts: Record<string, Record<string, unknown>>,
+  addStartDispatch: string[] = [],
+) {
   const scan = async (dispatchOnce: boolean) => {
-    reset(dummyDispatcherCalls);
+    reset(calls);
     return await withStoq({
-      dispatchers: ["dummy_dispatcher"],
+      dispatchers: [dispatcher],
       pluginOpts: {
-        dummy_dispatcher: { dispatch_once: dispatchOnce },
-        simple_worker: { extracted_dispatch_to: ["extract_payload"] },
+        ...pluginOpts,
+        [dispatcher]: { ...pluginOpts[dispatcher], dispatch_once: dispatchOnce ? "True" : "False" },
       },
     }, async (stoq) => {
-      const response = await stoq.scan(CONTENT, { addStartDispatch: ["simple_worker"] });
-      return { shape: shape(response), calls: [...dummyDispatcherCalls], response };
+      const response = await stoq.scan(CONTENT, { addStartDispatch });
+      return { shape: shape(response), calls: [...calls], response };
     });
   };
-  const every = await scan(false);
-  const once = await scan(true);
+  return { every: await scan(false), once: await scan(true) };
+}
+
+Deno.test("dispatch_once: one call per payload over three rounds, and the same response", async () => {
+  const { every, once } = await scanBothWays("dummy_dispatcher", dummyDispatcherCalls, {
+    simple_worker: { extracted_dispatch_to: ["extract_payload"] },
+  }, ["simple_worker"]);
   const [root, lorem, random] = once.response.results.map((r) => r.payloadId);
   assert.equal(once.response.results.length, 3);
   // Asked in rounds 1, 2 and 3 without it; once per payload with it.
@@ -47,26 +61,11 @@ Deno.test("dispatch_once: one call per payload over three rounds, and the same r
 });
 
 Deno.test("dispatch_once: later rounds get the names, meta, errors and payload meta of the first", async () => {
-  const scan = async (dispatchOnce: boolean) => {
-    reset(simpleDispatcherCalls);
-    return await withStoq({
-      dispatchers: ["simple_dispatcher"],
-      pluginOpts: {
-        simple_dispatcher: {
-          dispatch_once: dispatchOnce ? "True" : "False",
-          return_errors: true,
-          should_archive: false,
-        },
-      },
-    }, async (stoq) => {
-      const response = await stoq.scan(CONTENT);
-      return { shape: shape(response), calls: simpleDispatcherCalls.length, response };
-    });
-  };
-  const every = await scan(false);
-  const once = await scan(true);
-  assert.equal(every.calls, 2);
-  assert.equal(once.calls, 1);
+  const { every, once } = await scanBothWays("simple_dispatcher", simpleDispatcherCalls, {
+    simple_dispatcher: { return_errors: true, should_archive: false },
+  });
+  assert.equal(every.calls.length, 2);
+  assert.equal(once.calls.length, 1);
   // Its error comes once per round, as it would when asked again.
   assert.equal(once.response.errors.length, 2);
   assert.equal(once.response.results[0].payloadMeta.shouldArchive, false);
