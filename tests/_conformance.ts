@@ -68,3 +68,26 @@ export function reset(...recorders: unknown[][]): void {
 export function count<T>(items: readonly T[], value: T): number {
   return items.filter((item) => item === value).length;
 }
+
+const PLUGIN_API = new URL("../plugin_api.ts", import.meta.url).href;
+
+/**
+ * Write a one-file test plugin into `dir`: a manifest of `kind` and a module whose `setup()`
+ * returns the handlers written in `handlers` (TypeScript source of an object literal).
+ */
+export async function writePlugin(
+  dir: string,
+  name: string,
+  kind: string,
+  handlers: string,
+): Promise<void> {
+  await Deno.mkdir(`${dir}/${name}`);
+  await Deno.writeTextFile(
+    `${dir}/${name}/${name}.stoq`,
+    `[Core]\nName = ${name}\nModule = mod\nKinds = ${kind}\n\n[Documentation]\nAuthor = test\nVersion = 0.0.1\nDescription = test\n`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/${name}/mod.ts`,
+    `import { definePlugin } from "${PLUGIN_API}";\nexport default definePlugin({ setup() { return ${handlers}; } });\n`,
+  );
+}

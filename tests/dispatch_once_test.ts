@@ -8,11 +8,9 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { zipSync } from "fflate";
 import { Stoq, type StoqResponse } from "../mod.ts";
-import { CONTENT, reset, withStoq } from "./_conformance.ts";
+import { CONTENT, reset, withStoq, writePlugin } from "./_conformance.ts";
 import { calls as dummyDispatcherCalls } from "./testdata/plugins/dispatcher/dummy_dispatcher/mod.ts";
 import { calls as simpleDispatcherCalls } from "./testdata/plugins/dispatcher/simple_dispatcher/mod.ts";
-
-const PLUGIN_API = new URL("../plugin_api.ts", import.meta.url).href;
 
 /** The response without what differs from scan to scan (ids, times). */
 function shape(response: StoqResponse) {
@@ -76,23 +74,14 @@ Deno.test("dispatch_once: a later round sets again only the payload meta the dis
   // A dispatcher that keeps the payload out of the archive, and a worker it sends the payload to
   // that writes into the payload's extra data: round 2 must keep what the worker wrote.
   const dir = await Deno.makeTempDir({ prefix: "dispatch_once_" });
-  const write = async (name: string, kind: string, body: string) => {
-    await Deno.mkdir(`${dir}/${name}`);
-    await Deno.writeTextFile(
-      `${dir}/${name}/${name}.stoq`,
-      `[Core]\nName = ${name}\nModule = mod\nKinds = ${kind}\n\n[Documentation]\nAuthor = test\nVersion = 0.0.1\nDescription = test\n`,
-    );
-    await Deno.writeTextFile(
-      `${dir}/${name}/mod.ts`,
-      `import { definePlugin } from "${PLUGIN_API}";\nexport default definePlugin({ setup() { return ${body}; } });\n`,
-    );
-  };
-  await write(
+  await writePlugin(
+    dir,
     "keep_out",
     "dispatcher",
     `{ getDispatches(payload) { payload.payloadMeta.shouldArchive = false; return { pluginNames: ["tagger"] }; } }`,
   );
-  await write(
+  await writePlugin(
+    dir,
     "tagger",
     "worker",
     `{ scan(payload) { payload.payloadMeta.extraData.tagged = true; payload.payloadMeta.shouldArchive = true; return { results: { ok: true } }; } }`,
