@@ -433,26 +433,43 @@ export class PluginHandle {
   }
 }
 
-const WORKER_RESPONSE_KEYS = new Set(["results", "extracted", "errors", "dispatchTo"]);
+/** A field check of the common response shapes below; an absent (undefined) field passes. */
+type FieldCheck = (field: unknown) => boolean;
+
+const isEmptyList: FieldCheck = (field) => Array.isArray(field) && field.length === 0;
+const isPlainObjectOrNull: FieldCheck = (field) => field === null || isPlainObject(field);
+// An index loop, not every(): a hole in the list is not a name.
+const isNameList: FieldCheck = (field) => {
+  if (!Array.isArray(field)) return false;
+  for (let i = 0; i < field.length; i++) if (typeof field[i] !== "string") return false;
+  return true;
+};
+
+/** True when `value` is a plain object whose every field has a check in `checks` and passes it. */
+function isPlainResponse(value: unknown, checks: Record<string, FieldCheck>): boolean {
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (!Object.hasOwn(checks, key)) return false;
+    const field = value[key];
+    if (field !== undefined && !checks[key](field)) return false;
+  }
+  return true;
+}
 
 /**
  * A worker response with results and nothing to extract, no errors and no dispatches: the common
  * case, which needs no zod. Anything else is checked by `WorkerResponseSchema`.
  */
 function isPlainWorkerResponse(value: unknown): value is z.output<typeof WorkerResponseSchema> {
-  if (!isPlainObject(value)) return false;
-  for (const key in value) {
-    if (!WORKER_RESPONSE_KEYS.has(key)) return false;
-    const field = (value as Record<string, unknown>)[key];
-    if (field === undefined) continue;
-    if (key === "results") {
-      if (field !== null && !isPlainObject(field)) return false;
-    } else if (!Array.isArray(field) || field.length > 0) return false;
-  }
-  return true;
+  return isPlainResponse(value, PLAIN_WORKER_RESPONSE);
 }
 
-const DISPATCHER_RESPONSE_KEYS = new Set(["pluginNames", "meta", "errors"]);
+const PLAIN_WORKER_RESPONSE: Record<string, FieldCheck> = {
+  results: isPlainObjectOrNull,
+  extracted: isEmptyList,
+  errors: isEmptyList,
+  dispatchTo: isEmptyList,
+};
 
 /**
  * A dispatcher response with plugin names, a plain meta object and no errors: the common case,
@@ -462,21 +479,14 @@ const DISPATCHER_RESPONSE_KEYS = new Set(["pluginNames", "meta", "errors"]);
 function isPlainDispatcherResponse(
   value: unknown,
 ): value is z.output<typeof DispatcherResponseSchema> {
-  if (!isPlainObject(value)) return false;
-  for (const key in value) {
-    if (!DISPATCHER_RESPONSE_KEYS.has(key)) return false;
-    const field = (value as Record<string, unknown>)[key];
-    if (field === undefined) continue;
-    if (key === "pluginNames") {
-      if (!Array.isArray(field)) return false;
-      // An index loop, not some(): a hole in the list is not a name.
-      for (let i = 0; i < field.length; i++) if (typeof field[i] !== "string") return false;
-    } else if (key === "meta") {
-      if (field !== null && !isPlainObject(field)) return false;
-    } else if (!Array.isArray(field) || field.length > 0) return false;
-  }
-  return true;
+  return isPlainResponse(value, PLAIN_DISPATCHER_RESPONSE);
 }
+
+const PLAIN_DISPATCHER_RESPONSE: Record<string, FieldCheck> = {
+  pluginNames: isNameList,
+  meta: isPlainObjectOrNull,
+  errors: isEmptyList,
+};
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== "object") return false;
