@@ -102,8 +102,8 @@ export default definePlugin({
       getDispatches: function yaraDispatch(payload: Payload) {
         const pluginNames: string[] = [];
         const meta: Record<string, YaraMatch> = {};
-        // The core calls dispatchers on every payload every round (stoQ's rule); the bytes do not
-        // change between rounds, so the matches are kept per payload instead of scanned again.
+        // With `dispatch_once = False` (the manifest sets True) the core asks every round, as stoQ
+        // does; the bytes do not change between rounds, so the matches are kept per payload.
         let matches = dispatchCache.get(payload.payloadId);
         if (matches === undefined) {
           if (bothRules && calledAsWorker) {
