@@ -198,7 +198,8 @@ async function child(scenario: string, mode: string, quick: boolean): Promise<Re
       for (const name of plugins) await stoq.loadPlugin(name);
       const before = await cpuReport(stoq, plugins, NO_CPU);
       const run = await drive(files, 2 * navigator.hardwareConcurrency, async (file) => {
-        const content = await Deno.readFile(file.path);
+        // As `stoq scan` reads a file: a large one straight into shared memory.
+        const content = await readFileMaybeShared(file.path, stoq.shareThreshold);
         const response = await stoq.scan(content, {
           payloadMeta: { extraData: { filename: file.path } },
         });

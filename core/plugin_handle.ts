@@ -99,7 +99,8 @@ export interface PluginHandleInit {
   /** Where a failed heartbeat is logged. */
   log?: Logger;
   /**
-   * How payload bytes reach the plugin: `copy` (default; bytes in shared memory are copied first),
+   * How payload bytes reach the plugin: `copy` (default; the plugin gets its own copy of bytes in
+   * shared memory: made here for a whole-request call, by the transport for a payload call),
    * `share` (payloads of at least `shareThreshold` bytes go in shared memory: `share_content`,
    * operator only, Worker isolation only) or `direct` (as they are: in-process plugins).
    */
@@ -344,10 +345,10 @@ export class PluginHandle {
     try {
       if (this.requestScope === "full") {
         const wire = requestToWire(request, payload, request.payloads.indexOf(payload));
-        wire.payloads[wire.index].content = this.#contentFor(payload);
+        wire.payloads[wire.index].content = this.#contentFor(payload, false);
         call = { method, request: wire };
       } else {
-        call = payloadCall(packPayload(method, payload, request, this.#contentFor(payload)));
+        call = payloadCall(packPayload(method, payload, request, this.#contentFor(payload, true)));
       }
     } catch (err) {
       return Promise.reject(err);
@@ -385,14 +386,16 @@ export class PluginHandle {
 
   /**
    * The bytes to send: shared memory to a plugin allowed to share it (moving a large payload there
-   * once), and otherwise a private copy of bytes that are in shared memory.
+   * once). Otherwise the payload's bytes as they are for a payload call, whose transport gives the
+   * plugin a copy of bytes in shared memory (one copy, made as the call goes: see `batchCalls`),
+   * and a private copy of them for a whole-request call, which goes as a structured clone.
    */
-  #contentFor(payload: Payload): Uint8Array {
+  #contentFor(payload: Payload, payloadCall: boolean): Uint8Array {
     if (this.#content === "direct") return payload.content;
     if (this.#content === "share" && payload.content.byteLength >= this.#shareThreshold) {
       return payload.share();
     }
-    return isShared(payload.content) ? payload.content.slice() : payload.content;
+    return isShared(payload.content) && !payloadCall ? payload.content.slice() : payload.content;
   }
 
   #call(call: Call) {

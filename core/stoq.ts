@@ -555,6 +555,11 @@ export class Stoq {
         }`,
       );
     }
+    const content: ContentMode = isolation === "none"
+      ? "direct"
+      : shareOf(entry.name, merged.share_content) && isolation === "worker"
+      ? "share"
+      : "copy";
     return {
       spec: {
         name: entry.name,
@@ -567,17 +572,14 @@ export class Stoq {
         concurrency: positive("concurrency"),
         memoryLimitMb: positive("memory_limit"),
         loadTimeoutMs: Math.max(timeoutMs ?? 0, DEFAULT_WORKER_TIMEOUT_S * 1000),
+        shareContent: content === "share",
       },
       timeoutMs,
       maxTlp,
       heartbeatMs: beatSeconds > 0 ? beatSeconds * 1000 : undefined,
       requestScope: scopeOf(entry.name, merged.request_scope),
       dispatchOnce: flagOf(entry.name, "dispatch_once", merged.dispatch_once),
-      content: isolation === "none"
-        ? "direct"
-        : shareOf(entry.name, merged.share_content) && isolation === "worker"
-        ? "share"
-        : "copy",
+      content,
       requiredWorkers: Array.isArray(required)
         ? required.map(String)
         : typeof required === "string"

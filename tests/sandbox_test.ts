@@ -621,7 +621,7 @@ Deno.test("stoq list shows each plugin's kinds, isolation and permissions", asyn
 Deno.test("large payloads are shared only with plugins the operator allows; the others get a copy", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stoq-share-" });
   try {
-    for (const name of ["mutator", "peeker"]) {
+    for (const name of ["mutator", "peeker", "outsider"]) {
       await writeWorkerPlugin(
         dir,
         name,
@@ -635,21 +635,28 @@ Deno.test("large payloads are shared only with plugins the operator allows; the 
     const stoq = await Stoq.create({
       baseDir: dir,
       pluginDirList: [dir],
-      alwaysDispatch: ["mutator", "peeker"],
-      pluginOpts: { peeker: { share_content: true } },
+      alwaysDispatch: ["mutator", "peeker", "outsider"],
+      pluginOpts: { peeker: { share_content: true }, outsider: { isolation: "process" } },
       shareThreshold: 0,
       logSinks: [],
     });
     try {
-      const content = new TextEncoder().encode("abc");
-      for (let i = 0; i < 3; i++) {
-        const response = (await stoq.scan(content)).toJSON();
-        assert.deepEqual(response.errors, []);
-        const workers = response.results[0].workers;
-        assert.deepEqual(workers.mutator, { shared: false, first: 97 });
-        assert.deepEqual(workers.peeker, { shared: true, first: 97 });
+      // Small and large bytes (a large call goes alone, copied by the transport), and bytes the
+      // caller has in shared memory already (as `stoq scan` reads a large file).
+      const large = new Uint8Array(200 * 1024).fill(97);
+      const inShared = new Uint8Array(new SharedArrayBuffer(large.byteLength));
+      inShared.set(large);
+      for (const content of [new TextEncoder().encode("abc"), large, inShared]) {
+        for (let i = 0; i < 3; i++) {
+          const response = (await stoq.scan(content)).toJSON();
+          assert.deepEqual(response.errors, []);
+          const workers = response.results[0].workers;
+          assert.deepEqual(workers.mutator, { shared: false, first: 97 });
+          assert.deepEqual(workers.peeker, { shared: true, first: 97 });
+          assert.deepEqual(workers.outsider, { shared: false, first: 97 });
+        }
+        assert.equal(content[0], 97, "the caller's bytes are never changed");
       }
-      assert.equal(content[0], 97, "the caller's bytes are never changed");
     } finally {
       await stoq.close();
     }

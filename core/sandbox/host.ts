@@ -32,6 +32,11 @@ export interface PluginSpec {
   readonly concurrency?: number;
   /** The heap cap of a subprocess, in MiB. */
   readonly memoryLimitMb?: number;
+  /**
+   * Payload bytes in shared memory reach it shared (`share_content`; Workers only). Otherwise the
+   * transport gives it a copy of its own.
+   */
+  readonly shareContent?: boolean;
   /** Give up loading after this many milliseconds. */
   readonly loadTimeoutMs?: number;
 }

@@ -340,8 +340,9 @@ export function errorToWire(error: unknown, depth = 0): WireError {
  * every call's bytes one after the other. The buffer is transferred, not copied, and the JSON text
  * is one string: the structured clone of a batch of 32 such calls costs a third of what it costs as
  * 32 objects with 32 buffers. Most calls qualify, those with a payload meta (a file name), dispatch
- * meta or other plugins' results too; a call whose bytes are in shared memory, or with a value JSON
- * would change (see `inspectValue`), goes as it is.
+ * meta or other plugins' results too. A call with bytes in shared memory that the plugin shares, a
+ * call with large bytes (`COPY_ALONE`), or one with a value JSON would change (see `inspectValue`)
+ * goes as it is.
  */
 export interface CallBatch {
   type: "calls";
@@ -375,13 +376,31 @@ type CallHead = [
 ];
 
 /**
- * The extras of a packed call when it can go in a `CallBatch` (null: it has none), or undefined
- * when it cannot: its bytes are in shared memory, or JSON would change one of its values.
+ * Bytes of at least this size are not copied into a `CallBatch` (and out of it again in the
+ * plugin's isolate): a call with such bytes goes alone with a copy of them, transferred.
  */
-function batchExtras(message: HostMessage | PackedCall): CallExtras | null | undefined {
+export const COPY_ALONE = 64 * 1024;
+
+/** How `batchCalls` treats payload bytes in shared memory. */
+export interface BatchOptions {
+  /** The plugin may see bytes in shared memory (`share_content`): they go shared, not copied. */
+  shareContent?: boolean;
+}
+
+/**
+ * The extras of a packed call when it can go in a `CallBatch` (null: it has none), or undefined
+ * when it cannot: its bytes go shared or alone, or JSON would change one of its values.
+ */
+function batchExtras(
+  message: HostMessage | PackedCall,
+  shareContent: boolean,
+): CallExtras | null | undefined {
   if (message.type !== "packed") return undefined;
   const content = message.content;
-  if (content !== undefined && !(content.buffer instanceof ArrayBuffer)) return undefined;
+  if (content !== undefined) {
+    if (content.byteLength >= COPY_ALONE) return undefined;
+    if (shareContent && !(content.buffer instanceof ArrayBuffer)) return undefined;
+  }
   const { payloadMeta, workers, archivers, dispatchMeta, requestMeta } = message;
   if (
     payloadMeta === undefined && workers === undefined && archivers === undefined &&
@@ -397,19 +416,47 @@ function batchExtras(message: HostMessage | PackedCall): CallExtras | null | und
 }
 
 /**
+ * A packed call that goes as it is, and the buffer to transfer with it: a copy of its bytes of its
+ * own when they are large or in shared memory the plugin does not share (one copy, where a
+ * structured clone makes two: one into the message, one out of it), else none.
+ */
+function alone(
+  call: PackedCall,
+  shareContent: boolean,
+): { call: PackedCall; transfer?: ArrayBuffer } {
+  const content = call.content;
+  if (content === undefined || content.byteLength === 0) return { call };
+  const shared = !(content.buffer instanceof ArrayBuffer);
+  if (shared ? shareContent : content.byteLength < COPY_ALONE) return { call };
+  const copy = content.slice();
+  return { call: { ...call, content: copy }, transfer: copy.buffer };
+}
+
+/**
  * A batch for the Worker transport, in the same order: each run of batchable packed calls becomes
- * one `CallBatch`; other messages are left as they are. Returns the buffers to transfer.
+ * one `CallBatch`; other messages go as they are, large bytes and bytes in shared memory the plugin
+ * does not share as a copy of their own (see `alone`). Returns the buffers to transfer. The
+ * messages given are left unchanged, so a call can be sent again (to another instance).
  */
 export function batchCalls(
   messages: (HostMessage | PackedCall)[],
+  options: BatchOptions = {},
 ): { messages: (HostMessage | PackedCall | CallBatch)[]; transfer: ArrayBuffer[] } {
+  const shareContent = options.shareContent ?? false;
   const out: (HostMessage | PackedCall | CallBatch)[] = [];
   const transfer: ArrayBuffer[] = [];
-  const extras = messages.map(batchExtras);
+  const extras = messages.map((message) => batchExtras(message, shareContent));
   let i = 0;
   while (i < messages.length) {
     if (extras[i] === undefined) {
-      out.push(messages[i++]);
+      const message = messages[i++];
+      if (message.type !== "packed") {
+        out.push(message);
+        continue;
+      }
+      const sent = alone(message, shareContent);
+      out.push(sent.call);
+      if (sent.transfer) transfer.push(sent.transfer);
       continue;
     }
     let end = i;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   batchCalls,
   type CallBatch,
+  COPY_ALONE,
   inspectValue,
   packCall,
   type PackedCall,
@@ -99,20 +100,22 @@ Deno.test("calls that are not about one payload alone are sent as they are", () 
   for (const call of cases) assert.equal(packCall({ type: "call", id: 1, call }), undefined);
 });
 
-Deno.test("runs of packed calls go as one batch of JSON and bytes, in order, and come back the same", () => {
-  const call = (id: number, fields: Partial<PackedCall> = {}): PackedCall => {
-    const made: PackedCall = {
-      type: "packed",
-      id,
-      method: "scan",
-      size: 3,
-      payloadId: `p${id}`,
-      content: new Uint8Array([id, id + 1, id + 2]),
-      ...fields,
-    };
-    if (made.content === undefined) delete made.content;
-    return made;
+/** A packed call about payload `p<id>`, with three bytes of its own unless `fields` says. */
+function call(id: number, fields: Partial<PackedCall> = {}): PackedCall {
+  const made: PackedCall = {
+    type: "packed",
+    id,
+    method: "scan",
+    size: 3,
+    payloadId: `p${id}`,
+    content: new Uint8Array([id, id + 1, id + 2]),
+    ...fields,
   };
+  if (made.content === undefined) delete made.content;
+  return made;
+}
+
+Deno.test("runs of packed calls go as one batch of JSON and bytes, in order, and come back the same", () => {
   const meta = (extra: Record<string, unknown>) => ({
     should_archive: true,
     should_scan: false,
@@ -150,7 +153,7 @@ Deno.test("runs of packed calls go as one batch of JSON and bytes, in order, and
     withUndefined,
     withMinusZero,
   ];
-  const { messages: sent, transfer } = batchCalls(messages);
+  const { messages: sent, transfer } = batchCalls(messages, { shareContent: true });
   assert.deepEqual(sent.map((m) => m.type), [
     "calls",
     "put-ack",
@@ -178,6 +181,53 @@ Deno.test("runs of packed calls go as one batch of JSON and bytes, in order, and
   for (const c of back) {
     if (c.content) assert.equal(c.content.buffer.byteLength, c.content.byteLength);
   }
+});
+
+Deno.test("batchCalls() copies shared bytes for a plugin that does not share them, and large bytes once", () => {
+  const small = new Uint8Array(new SharedArrayBuffer(3));
+  small.set([1, 2, 3]);
+  const big = new Uint8Array(new SharedArrayBuffer(COPY_ALONE));
+  big.fill(7);
+  const private_ = new Uint8Array(COPY_ALONE + 10).fill(9).subarray(10);
+  const withBytes = { yara: { strings: [[0, "$a", new Uint8Array([80, 75])]] } };
+  const messages = [
+    call(1, { content: small }),
+    call(2, { content: big }),
+    call(3, { content: private_ }),
+    call(4, { content: new Uint8Array([4]), dispatchMeta: withBytes }),
+  ];
+  const before = structuredClone(messages);
+
+  // Not shared: small shared bytes are copied into the batch, large ones go alone as a copy of
+  // their own, transferred; small private bytes with a value JSON would change go as they are.
+  const copied = batchCalls(messages);
+  assert.deepEqual(copied.messages.map((m) => m.type), ["calls", "packed", "packed", "packed"]);
+  const [batch, two, three, four] = copied.messages as [
+    CallBatch,
+    PackedCall,
+    PackedCall,
+    PackedCall,
+  ];
+  assert.deepEqual(unbatchCalls(batch), [call(1)]);
+  for (const [sent, original] of [[two, big], [three, private_]] as const) {
+    assert.ok(sent.content!.buffer instanceof ArrayBuffer);
+    assert.notEqual(sent.content!.buffer, original.buffer);
+    assert.equal(sent.content!.byteLength, sent.content!.buffer.byteLength);
+    assert.deepEqual([...sent.content!], [...original]);
+  }
+  assert.equal(four, messages[3]);
+  assert.deepEqual(copied.transfer, [batch.bytes, two.content!.buffer, three.content!.buffer]);
+  // The calls given are unchanged: one sent again (to another instance) still has its bytes.
+  assert.deepEqual(messages, before);
+  assert.equal(messages[1].content, big);
+
+  // Shared: shared bytes go as they are, whatever their size; large private bytes are still copied.
+  const shared = batchCalls(messages, { shareContent: true });
+  assert.deepEqual(shared.messages.map((m) => m.type), ["packed", "packed", "packed", "packed"]);
+  assert.equal(shared.messages[0], messages[0]);
+  assert.equal(shared.messages[1], messages[1]);
+  assert.notEqual((shared.messages[2] as PackedCall).content!.buffer, private_.buffer);
+  assert.equal(shared.transfer.length, 1);
 });
 
 Deno.test("inspectValue() finds the buffers to transfer and tells what JSON would carry unchanged", () => {

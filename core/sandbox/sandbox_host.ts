@@ -19,6 +19,7 @@ import type { CallOptions, PluginHost, PluginSpec } from "./host.ts";
 import { permissionFlags, type Permissions, workerPermissions } from "./permissions.ts";
 import {
   batchCalls,
+  type BatchOptions,
   type Call,
   type CallResult,
   type GuestMessage,
@@ -787,11 +788,13 @@ class Outbox<T> {
 class WorkerTransport implements Transport {
   readonly #worker: Worker;
   readonly #outbox = new Outbox<HostMessage | PackedCall>((batch) => {
-    const { messages, transfer } = batchCalls(batch);
+    const { messages, transfer } = batchCalls(batch, this.#batchOptions);
     this.#worker.postMessage(messages, { transfer });
   });
+  readonly #batchOptions: BatchOptions;
 
   constructor(spec: PluginSpec, permissions: Permissions, events: TransportEvents) {
+    this.#batchOptions = { shareContent: spec.shareContent ?? false };
     this.#worker = new Worker(new URL("./worker_guest.ts", import.meta.url), {
       type: "module",
       name: `stoq:${spec.name}`,
