@@ -395,9 +395,9 @@ async function main() {
   const pool = b.find((r) => r.mode === "sandbox (Workers)");
   const one = b.find((r) => r.mode === "worker, 1 instance");
   console.log(
-    `\n${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ${Deno.osRelease()}${
-      quick ? ", --quick" : ""
-    }\n`,
+    `\n${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ${Deno.osRelease()}, ${transparentHugePages()}, GLIBC_TUNABLES=${
+      Deno.env.get("GLIBC_TUNABLES") ?? "(unset)"
+    }${quick ? ", --quick" : ""}\n`,
   );
   console.log(rows.join("\n"));
   console.log("");
@@ -420,6 +420,16 @@ async function main() {
         (one.seconds / pool.seconds).toFixed(2)
       }× the throughput`,
     );
+  }
+}
+
+/** The kernel's transparent huge page mode (what `glibc.malloc.hugetlb=1` relies on). */
+function transparentHugePages(): string {
+  try {
+    const mode = Deno.readTextFileSync("/sys/kernel/mm/transparent_hugepage/enabled");
+    return `transparent huge pages: ${mode.match(/\[(\w+)\]/)?.[1] ?? mode.trim()}`;
+  } catch {
+    return "transparent huge pages: n/a";
   }
 }
 

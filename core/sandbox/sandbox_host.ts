@@ -819,8 +819,11 @@ class WorkerTransport implements Transport {
 
 const GUEST_PATH = fileURLToPath(new URL("./process_guest.ts", import.meta.url));
 const CONFIG_PATH = fileURLToPath(new URL("../../deno.json", import.meta.url));
-/** Environment variables a subprocess needs to find Deno's cache; nothing else is passed. */
-const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH", "NO_COLOR"];
+/**
+ * Environment variables a subprocess needs to find Deno's cache, and glibc's malloc settings (see
+ * the README's Benchmark); nothing else is passed.
+ */
+const PASSED_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH", "NO_COLOR", "GLIBC_TUNABLES"];
 
 class ProcessTransport implements Transport {
   readonly #child: Deno.ChildProcess;
