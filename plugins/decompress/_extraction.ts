@@ -116,14 +116,23 @@ export class Sink {
   refuse(size: number): never {
     this.#chunks.length = 0;
     this.#size = 0;
-    this.push(new Uint8Array(0), size);
+    this.#check(size);
     throw new LimitExceeded(this.#path);
   }
 
-  /** Add output; throws `LimitExceeded` (after recording the error) when a limit is passed. */
-  push(chunk: Uint8Array, claimed?: number): void {
+  /**
+   * Add output; throws `LimitExceeded` (after recording the error) when a limit is passed. A chunk
+   * the decoder hands over for good (`owned`: a new buffer it never writes again) is kept as it
+   * is; any other is copied, since decoders reuse their buffers.
+   */
+  push(chunk: Uint8Array, owned = false): void {
+    this.#check(this.#size + chunk.length);
+    this.#size += chunk.length;
+    this.#chunks.push(owned ? chunk : new Uint8Array(chunk));
+  }
+
+  #check(size: number): void {
     if (this.#refused) throw new LimitExceeded(this.#path);
-    const size = claimed ?? this.#size + chunk.length;
     const problem = this.#extraction.checkRunning({
       path: this.#path,
       size,
@@ -136,9 +145,6 @@ export class Sink {
       this.#extraction.error(problem.message, problem.kind);
       throw new LimitExceeded(problem.message);
     }
-    this.#size = size;
-    // Decoders reuse their buffers, so keep a copy unless the chunk is already exact.
-    this.#chunks.push(chunk.slice());
   }
 
   /** The collected bytes. */
@@ -285,12 +291,19 @@ export class Extraction {
     return new Sink(this, options);
   }
 
-  /** Add an extracted member (its size counts towards `maximum_total_size`). */
+  /**
+   * Add an extracted member (its size counts towards `maximum_total_size`). Its bytes are kept as
+   * a plain `Uint8Array` over a buffer of their own (a copy when they are part of a larger one, as
+   * small outputs of `node:zlib` are), so the sandbox transfers them instead of copying that buffer.
+   */
   add(member: Member): boolean {
     if (!this.admit({ path: member.path, declared: member.content.length })) return false;
     this.#count++;
     this.#total += member.content.length;
-    this.members.push(member);
+    const content = member.content;
+    const own = content.constructor === Uint8Array && content.byteOffset === 0 &&
+      content.byteLength === content.buffer.byteLength;
+    this.members.push(own ? member : { ...member, content: new Uint8Array(content) });
     return true;
   }
 }

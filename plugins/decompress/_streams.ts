@@ -20,7 +20,7 @@ const INFLATE_STEP = 8192;
  */
 export function inflateRaw(data: Uint8Array, sink: Sink): void {
   const allowance = sink.allowance();
-  sink.push(bounded(() => inflateRawSync(data, { maxOutputLength: allowance + 1 }), sink));
+  sink.push(bounded(() => inflateRawSync(data, { maxOutputLength: allowance + 1 }), sink), true);
 }
 
 /**
@@ -42,7 +42,7 @@ export function gunzip(data: Uint8Array, sink: Sink): void {
     }
     throw error;
   }
-  sink.push(output);
+  sink.push(output, true);
 }
 
 function bounded(inflate: () => Uint8Array, sink: Sink): Uint8Array {
@@ -89,7 +89,8 @@ export async function unxz(data: Uint8Array, sink: Sink): Promise<void> {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      sink.push(value);
+      // Each chunk is a new copy out of the decoder's memory.
+      sink.push(value, true);
     }
   } catch (error) {
     await reader.cancel().catch(() => {});
