@@ -679,6 +679,50 @@ Deno.test("large payloads are shared only with plugins the operator allows; the 
   }
 });
 
+Deno.test("a large payload's call given back by a crashed instance runs again with all its bytes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stoq-retry-" });
+  try {
+    await writeWorkerPlugin(
+      dir,
+      "crasher",
+      `let calls = 0;\n` +
+        `export default definePlugin({ setup: () => ({ scan: (payload) => {\n` +
+        `  calls++;\n` +
+        `  const bytes = payload.content;\n` +
+        `  if (bytes[0] === 0x43) {\n` +
+        `    const until = performance.now() + 50;\n` +
+        `    while (performance.now() < until);\n` +
+        `    Deno.exit(1);\n` +
+        `  }\n` +
+        `  let sum = 0;\n` +
+        `  for (const byte of bytes) sum = (sum + byte) % 1000003;\n` +
+        `  return { results: { length: bytes.length, sum, calls } };\n` +
+        `} }) });\n`,
+    );
+    await withOneWorker(dir, "crasher", async (stoq) => {
+      const crash = new Uint8Array(100 * 1024).fill(0x43);
+      // Bytes of the caller's own, and bytes in shared memory (as `stoq scan` reads a large file).
+      const kinds = [new Uint8Array(200 * 1024), new Uint8Array(new SharedArrayBuffer(200 * 1024))];
+      for (const large of kinds) {
+        // Short calls first, so that the instance is sent calls ahead of the one it runs.
+        for (let i = 0; i < 20; i++) await stoq.scan("warm up");
+        for (let i = 0; i < large.length; i++) large[i] = i % 251;
+        let sum = 0;
+        for (const byte of large) sum = (sum + byte) % 1000003;
+        const [crashed, retried] = await Promise.all([stoq.scan(crash), stoq.scan(large)]);
+        assert.equal(crashed.toJSON().errors[0].kind, "crash");
+        const response = retried.toJSON();
+        assert.deepEqual(response.errors, []);
+        // Run by the fresh instance, with every byte.
+        const expected = { length: large.length, sum, calls: 1 };
+        assert.deepEqual(response.results[0].workers.crasher, expected);
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a plugin that cannot be restarted fails its calls at once, and is tried again later", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stoq-restart-" });
   try {
