@@ -252,7 +252,7 @@ export class PluginHandle {
       }
       return known.outcome && {
         pluginNames: [...known.outcome.pluginNames],
-        meta: structuredClone(known.outcome.meta),
+        meta: copyMeta(known.outcome.meta),
         errors: [...known.outcome.errors],
       };
     }
@@ -277,7 +277,7 @@ export class PluginHandle {
     };
     if (once) {
       this.#dispatched.set(payload, {
-        outcome: outcome && { ...outcome, meta: structuredClone(outcome.meta) },
+        outcome: outcome && { ...outcome, meta: copyMeta(outcome.meta) },
         meta,
       });
     }
@@ -534,6 +534,15 @@ export function packPayload(
     !isEmpty(requestMeta.extraData)
   ) packed.requestMeta = requestMeta.toJSON();
   return packed;
+}
+
+/**
+ * A copy of a dispatcher's meta that its holder may change. Most are empty (yara's for a payload
+ * no dispatch rule matched): a new object, without a structured clone.
+ */
+function copyMeta(meta: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (meta === null) return null;
+  return isEmpty(meta) ? {} : structuredClone(meta);
 }
 
 /** The request as a plugin sees it: every payload's results, but only the target's bytes. */
