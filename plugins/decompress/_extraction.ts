@@ -300,12 +300,20 @@ export class Extraction {
     if (!this.admit({ path: member.path, declared: member.content.length })) return false;
     this.#count++;
     this.#total += member.content.length;
-    const content = member.content;
-    const own = content.constructor === Uint8Array && content.byteOffset === 0 &&
-      content.byteLength === content.buffer.byteLength;
-    this.members.push(own ? member : { ...member, content: new Uint8Array(content) });
+    this.members.push({ ...member, content: ownBuffer(member.content) });
     return true;
   }
+}
+
+/**
+ * The bytes as a plain `Uint8Array` over a buffer of their own: a view of a whole buffer (a
+ * `node:zlib` result, say) is kept without a copy, a part of a larger one is copied.
+ */
+function ownBuffer(content: Uint8Array): Uint8Array {
+  if (content.byteOffset !== 0 || content.byteLength !== content.buffer.byteLength) {
+    return new Uint8Array(content);
+  }
+  return content.constructor === Uint8Array ? content : new Uint8Array(content.buffer);
 }
 
 /** Message of an unknown thrown value. */

@@ -45,11 +45,17 @@ Deno.test("Extraction.add keeps members' bytes in a buffer of their own", () => 
   const archive = new Uint8Array([0, 1, 2, 3, 4, 5]);
   // Small outputs of node:zlib are Buffers cut from one shared pool.
   const pooled = Buffer.from([7, 8]);
+  // Others are Buffers over a buffer of their own: kept, not copied.
+  const large = Buffer.alloc(512, 5);
   extraction.add({ path: "whole", content: whole });
   extraction.add({ path: "part", content: archive.subarray(2, 4) });
   extraction.add({ path: "pooled", content: pooled });
-  const [first, second, third] = extraction.members.map((m) => m.content);
+  extraction.add({ path: "large", content: large });
+  const [first, second, third, fourth] = extraction.members.map((m) => m.content);
   assert.equal(first, whole);
+  assert.equal(fourth.constructor, Uint8Array);
+  assert.equal(fourth.buffer, large.buffer, "the same memory, not a copy");
+  assert.equal(fourth.byteLength, 512);
   for (const [content, expected] of [[second, [2, 3]], [third, [7, 8]]] as const) {
     assert.equal(content.constructor, Uint8Array);
     assert.equal(content.byteOffset, 0);
