@@ -58,6 +58,13 @@ write("data.json", b'{"name": "stoq", "plugins": ["hash", "yara"], "version": 3}
 write("script.sh", b"#!/bin/sh\nset -e\necho hello\nexit 0\n")
 write("script.py", b"#!/usr/bin/env python3\nimport sys\nprint(sys.argv)\n")
 write("script.pl", b"#!/usr/bin/perl\nuse strict;\nprint \"hi\\n\";\n")
+# Text that libmagic names by a regex test: JavaScript and Ruby (case-sensitive tests that need a
+# word such as "exports" or "require"), a Windows autorun file (a case-insensitive test for
+# "autorun", here "AutoRun"), and text that holds such a word without matching.
+write("script.js", b"const x = 1;\nmodule.exports = { x };\n")
+write("script.rb", b"require 'json'\n\ndef hello\n  puts JSON.generate([1])\nend\n")
+write("autorun.inf", b"[AutoRun]\r\nopen=setup.exe\r\nicon=setup.exe,0\r\n")
+write("words.txt", b"The module exports nothing; require no typeof here, the end.\n")
 write("doc.rtf", b"{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}}\\f0 Hello}\n")
 write("mail.eml", b"Return-Path: <a@example.com>\nReceived: from mx.example.com by mx2.example.com\n"
       b"From: Alice <a@example.com>\nTo: Bob <b@example.org>\nSubject: hello\nDate: Mon, 28 Jun 2021 12:00:00 +0000\n"

@@ -1,0 +1,5 @@
+require 'json'
+
+def hello
+  puts JSON.generate([1])
+end
