@@ -32,6 +32,7 @@ const FORMATS: Record<string, Format> = {
   "data.xz": "xz",
   "data.zlib": "zlib",
   "data.zst": "zstd",
+  "dmi.mif": "text",
   "doc.rtf": "rtf",
   "doc.xml": "xml",
   "docx.docx": "ooxml",

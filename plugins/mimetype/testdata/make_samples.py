@@ -65,6 +65,9 @@ write("script.js", b"const x = 1;\nmodule.exports = { x };\n")
 write("script.rb", b"require 'json'\n\ndef hello\n  puts JSON.generate([1])\nend\n")
 write("autorun.inf", b"[AutoRun]\r\nopen=setup.exe\r\nicon=setup.exe,0\r\n")
 write("words.txt", b"The module exports nothing; require no typeof here, the end.\n")
+# A search test with a flag that folds case: "Start Component" with /C matches upper-case letters of
+# the string in either case, and no "C" is in these bytes.
+write("dmi.mif", b'start component\r\n  name = "monitor"\r\nend component\r\n')
 write("doc.rtf", b"{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}}\\f0 Hello}\n")
 write("mail.eml", b"Return-Path: <a@example.com>\nReceived: from mx.example.com by mx2.example.com\n"
       b"From: Alice <a@example.com>\nTo: Bob <b@example.org>\nSubject: hello\nDate: Mon, 28 Jun 2021 12:00:00 +0000\n"
