@@ -3,7 +3,7 @@
 # (source package file 1:5.44-3, with Debian's patches) for wasm32-wasi, with gnulib's regular
 # expressions (glibc's engine, as Debian's `file` uses) instead of wasi-libc's (musl's TRE), and
 # Debian's compiled magic database (libmagic-mgc 1:5.44-3). Two patches of stoq's on top,
-# skip-continuations.patch and regex-literal.patch, make match() and magiccheck() faster without
+# skip-continuations.patch and fail-early.patch, make match() and magiccheck() faster without
 # changing an answer.
 #
 # Run as root on Debian bookworm: `sh plugins/mimetype/libmagic/build.sh`. It installs the
@@ -35,7 +35,7 @@ apt-get source -qq "file=$FILE_VERSION" >/dev/null 2>&1
 apt-get download -qq "libmagic-mgc=$FILE_VERSION"
 dpkg-deb -x libmagic-mgc_*.deb mgc
 src=$(ls -d "$work"/file-5.44)
-for name in skip-continuations regex-literal; do
+for name in skip-continuations fail-early; do
   patch -s -p1 -d "$src" < "$here/$name.patch"
 done
 
