@@ -4,8 +4,8 @@
  * extraction dispatching keys on because MIME strings differ between libmagic builds.
  *
  * libmagic runs as WebAssembly: Debian's libmagic 5.44 and magic database, built for WASI by
- * `libmagic/build.sh` (with one patch for speed), so the answers are those of Debian's `file` 5.44
- * on the same bytes.
+ * `libmagic/build.sh` (with two patches for speed that change no answer), so the answers are those
+ * of Debian's `file` 5.44 on the same bytes.
  *
  * @module
  */

@@ -70,10 +70,10 @@ const FORMATS: Record<string, Format> = {
   "script.sh": "script",
   "sqlite.db": "sqlite",
   "text.txt": "text",
-  "words.txt": "text",
   "utf16.txt": "text",
   "utf8.txt": "text",
   "wasm.wasm": "wasm",
+  "words.txt": "text",
   "zeros.bin": "unknown",
 };
 
