@@ -186,7 +186,9 @@ export interface PayloadInit {
 export class Payload {
   /**
    * The bytes. A string given to the constructor is UTF-8 encoded. The core may move them into
-   * shared memory (`share()`); they are never changed.
+   * shared memory (`share()`); they are never changed. They can be a view into a larger buffer (in
+   * a plugin's Worker, small payloads sent together share one): read `content.buffer` only from
+   * `byteOffset` for `byteLength` bytes, or hand an API `content.slice()`.
    */
   readonly content: Uint8Array;
   /** Metadata each dispatcher returned for this payload, by dispatcher name. Not in the JSON. */
