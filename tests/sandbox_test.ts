@@ -11,6 +11,10 @@ import { PermissionDeniedError, Stoq, type StoqOptions } from "../mod.ts";
 import { Payload } from "../core/payload.ts";
 import { Request } from "../core/request.ts";
 import type { IsolationMode } from "../core/sandbox/host.ts";
+import { createLogger } from "../core/log.ts";
+import { NO_PERMISSIONS } from "../core/sandbox/permissions.ts";
+import { payloadCall } from "../core/sandbox/protocol.ts";
+import { startSandboxed } from "../core/sandbox/sandbox_host.ts";
 import { runCli } from "./_cli.ts";
 import { captureSink } from "./_conformance.ts";
 
@@ -537,13 +541,14 @@ Deno.test("each call queued behind another gets its whole timeout from when it s
   });
 });
 
+/** A worker plugin that sleeps as long as the payload says, in milliseconds. */
+const SLOW = `let running = 0;\nconst instance = crypto.randomUUID();\n` +
+  `export default definePlugin({ setup: () => ({ scan: async (payload) => {\n` +
+  `  const ms = Number(new TextDecoder().decode(payload.content));\n` +
+  `  running++; const overlap = running; await new Promise((r) => setTimeout(r, ms)); running--;\n` +
+  `  return { results: { instance, overlap } };\n} }) });\n`;
+
 Deno.test("a pool grows under sustained load, up to concurrency; a short burst stays on one instance", async () => {
-  // Sleeps as long as the payload says, in milliseconds.
-  const slow = `let running = 0;\nconst instance = crypto.randomUUID();\n` +
-    `export default definePlugin({ setup: () => ({ scan: async (payload) => {\n` +
-    `  const ms = Number(new TextDecoder().decode(payload.content));\n` +
-    `  running++; const overlap = running; await new Promise((r) => setTimeout(r, ms)); running--;\n` +
-    `  return { results: { instance, overlap } };\n} }) });\n`;
   const instancesOf = async (dir: string, concurrency: number, calls: number, ms: number) => {
     const stoq = await Stoq.create({
       baseDir: dir,
@@ -566,14 +571,58 @@ Deno.test("a pool grows under sustained load, up to concurrency; a short burst s
       await stoq.close();
     }
   };
-  await withWorkerPlugin("slow", slow, async (dir) => {
+  await withWorkerPlugin("slow", SLOW, async (dir) => {
     assert.equal(await instancesOf(dir, 1, 6, 150), 1);
-    // Busy for about 2 s on one instance: more start (a new one once all have been busy for a
-    // quarter second), never more than 3.
+    // Busy for about 2 s on one instance: more start (a new one once calls have waited for most of
+    // a quarter second while the machine has room: here it does, the calls sleep), never more
+    // than 3.
     const grown = await instancesOf(dir, 3, 8, 250);
     assert.ok(grown >= 2 && grown <= 3, `${grown} instances`);
     // Three calls of 40 ms are over before starting another instance would pay.
     assert.equal(await instancesOf(dir, 3, 3, 40), 1);
+  });
+});
+
+Deno.test("a pool starts no other instance while the machine has no room for one", async () => {
+  await withWorkerPlugin("slow", SLOW, async (dir) => {
+    const spec = {
+      name: "slow",
+      moduleUrl: pathToFileURL(join(dir, "slow", "mod.ts")).href,
+      dir: join(dir, "slow"),
+      options: {},
+    };
+    // Eight calls of 250 ms at once, on a pool of up to 3, whose machine has room or not.
+    const run = async (room: boolean) => {
+      const host = await startSandboxed(spec, createLogger("test", []), {
+        isolation: "worker",
+        // Its own folder, as the core grants it.
+        permissions: { ...NO_PERMISSIONS, read: [spec.dir] },
+        concurrency: 3,
+        canGrow: () => room,
+      });
+      try {
+        const calls = Array.from({ length: 8 }, (_, i) =>
+          host.call(payloadCall({
+            method: "scan",
+            content: new TextEncoder().encode("250"),
+            size: 3,
+            payloadId: `p${i}`,
+          })));
+        const values = (await Promise.all(calls)).map((r) =>
+          (r.value as { results: { instance: string } }).results.instance
+        );
+        const perInstance = new Map<string, number>();
+        for (const instance of values) {
+          perInstance.set(instance, (perInstance.get(instance) ?? 0) + 1);
+        }
+        return [...perInstance.values()];
+      } finally {
+        await host.shutdown();
+      }
+    };
+    assert.deepEqual(await run(false), [8]);
+    const spread = await run(true);
+    assert.ok(spread.length >= 2 && spread.length <= 3, `${spread.length} instances`);
   });
 });
 

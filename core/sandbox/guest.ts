@@ -55,7 +55,7 @@ export function serveGuest(port: GuestPort): void {
   let plainResults: Extract<GuestMessage, { type: "result" }>[] = [];
   let transfers: ArrayBuffer[] = [];
   let scheduled = false;
-  // Time spent in calls, reported with each batch so that the host can tell a busy instance.
+  // Time spent in calls, reported with each batch: the host's `busyMs()`, which benchmarks read.
   let busyMs = 0;
   let reportedBusyMs = 0;
   const send = (message: GuestMessage, transfer: ArrayBuffer[] = []) => {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { setImmediate } from "node:timers";
 import { deserialize, serialize } from "node:v8";
 import { fileURLToPath } from "node:url";
@@ -47,6 +48,13 @@ export interface SandboxOptions {
   memoryLimitMb?: number;
   /** Give up loading after this many milliseconds (default 60 s). */
   loadTimeoutMs?: number;
+  /**
+   * Whether another instance would find a core to run on and a core to feed it: by default, while
+   * this process left `IDLE_CORES_TO_GROW` cores idle and its own thread (the core's) was busy at
+   * most `CORE_BUSY_TO_GROW` of the time, over the last 200 ms or more (where /proc cannot be
+   * read, the idle cores alone decide).
+   */
+  canGrow?: (now: number) => boolean;
 }
 
 /** The default number of instances of a plugin: one per core. */
@@ -86,11 +94,52 @@ export async function startSandboxed(
  */
 const MAX_IN_FLIGHT = 256;
 const PIPELINE_MS = 4;
-/** An instance that spent this share of the recent time in calls takes no more while others can. */
-const BUSY_SHARE = 0.8;
-const BUSY_STALE_MS = 100;
-/** How long every instance must have been busy or full before the pool starts another. */
-const GROW_AFTER_MS = 250;
+/**
+ * A pool looks at its load over windows of this length: when calls waited behind others (more
+ * calls sent or queued than instances) for at least `BACKLOG_SHARE` of a window and the machine
+ * has room (`canGrow`), it starts another instance. Starting one costs its `setup()` (a second of
+ * compiling, for libmagic), which a short burst of calls never pays back; an instance more on
+ * cores already busy, or fed by a core's thread that is busy already, only adds work (another
+ * isolate, more and smaller batches of messages).
+ */
+const GROW_WINDOW_MS = 250;
+const BACKLOG_SHARE = 0.75;
+const IDLE_CORES_TO_GROW = 0.9;
+const CORE_BUSY_TO_GROW = 0.5;
+
+/** The last reading of the process's and this thread's CPU time, and what it gave. */
+const cpuSample = { at: 0, processMs: 0, threadMs: 0, room: false };
+
+/** This thread's CPU milliseconds, or undefined where /proc cannot be read. */
+function threadCpuMs(): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync("/proc/thread-self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The default `canGrow`: read at most every 200 ms (false until a second reading). */
+export function machineHasRoom(now: number): boolean {
+  if (now - cpuSample.at >= 200) {
+    const usage = process.cpuUsage();
+    const processMs = (usage.user + usage.system) / 1000;
+    const threadMs = threadCpuMs() ?? 0;
+    if (cpuSample.at > 0) {
+      const elapsed = now - cpuSample.at;
+      const idle = DEFAULT_CONCURRENCY - (processMs - cpuSample.processMs) / elapsed;
+      const coreBusy = (threadMs - cpuSample.threadMs) / elapsed;
+      cpuSample.room = idle >= IDLE_CORES_TO_GROW && coreBusy <= CORE_BUSY_TO_GROW;
+    }
+    cpuSample.at = now;
+    cpuSample.processMs = processMs;
+    cpuSample.threadMs = threadMs;
+  }
+  return cpuSample.room;
+}
 
 interface Job {
   call: Call;
@@ -140,9 +189,14 @@ class Pool implements PluginHost {
   #growBlockedUntil = 0;
   /** Time in calls of the instances that are gone. */
   #retiredBusyMs = 0;
-  /** Since when every instance has been busy or full, and the timer that looks again. */
-  #pressedSince?: number;
+  /** The current window's start, its time with calls waiting so far, and the state since `#loadAt`. */
+  #windowStart = 0;
+  #backlogMs = 0;
+  #backlogged = false;
+  #loadAt = 0;
+  /** Looks again at the end of a window in which calls wait and no call ends. */
   #growTimer?: ReturnType<typeof setTimeout>;
+  readonly #canGrow: (now: number) => boolean;
   #lastStartError?: Error;
 
   constructor(spec: PluginSpec, log: Logger, options: SandboxOptions) {
@@ -151,6 +205,7 @@ class Pool implements PluginHost {
     this.#log = log.child(spec.name);
     this.#options = options;
     this.#limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.#canGrow = options.canGrow ?? machineHasRoom;
   }
 
   async start() {
@@ -209,56 +264,69 @@ class Pool implements PluginHost {
   }
 
   /**
-   * Hand queued jobs to instances (a dispatcher's job to its payload's instance when it has room,
-   * else the first instance with room that is not busy), starting another instance while all are
-   * busy or full.
+   * Hand queued jobs to instances: a dispatcher's job to its payload's instance when it has room,
+   * else the instance with the fewest calls in flight (the first of those: a light load keeps to
+   * one instance). Looks at the pool's load first (see `GROW_WINDOW_MS`).
    */
   #pump() {
+    const now = performance.now();
+    this.#watchLoad(now);
     // Most pumps (one per settled call) find nothing queued.
     if (this.#queue.length === 0 || this.#closed) return;
-    // One reading of the clock per pump: the jobs it hands out go within the same moment.
-    const now = performance.now();
+    const alive = this.#alive();
+    if (alive.length === 0 && this.#starting === 0) {
+      this.#grow();
+      return;
+    }
     while (this.#queue.length > 0 && !this.#closed) {
-      const alive = this.#alive();
       let best: Instance | undefined;
       const key = this.#queue[0].options.affinity;
       if (key !== undefined && alive.length > 1) {
         const preferred = alive[hashOf(key) % alive.length];
         if (preferred.hasRoom) best = preferred;
       }
-      // The first instance with room that is not busy: calls fill one instance before they spill
-      // to the next, so short calls keep to as few threads as keep up with them and leave the
-      // cores to the core and to other plugins. A new instance starts when all are busy or full.
-      best ??= alive.find((instance) => instance.hasRoom && !instance.busy(now)) ??
-        alive.find((instance) => instance.hasRoom);
-      this.#pressed(now, !best || alive.every((i) => !i.hasRoom || i.busy(now)));
-      if (!best) return;
-      const job = this.#queue.shift()!;
-      best.submit(job);
+      if (best === undefined) {
+        for (const instance of alive) {
+          if (instance.hasRoom && (best === undefined || instance.inFlight < best.inFlight)) {
+            best = instance;
+          }
+        }
+      }
+      if (!best) break;
+      best.submit(this.#queue.shift()!);
     }
+    this.#noteLoad(now);
+  }
+
+  /** Add the time since the last look to the window's backlog, and note whether calls wait now. */
+  #noteLoad(now: number) {
+    if (this.#backlogged) this.#backlogMs += now - this.#loadAt;
+    this.#loadAt = now;
+    let calls = this.#queue.length;
+    for (const instance of this.#instances) calls += instance.inFlight;
+    this.#backlogged = calls > this.#instances.length;
   }
 
   /**
-   * Note whether every instance is busy or full. Another instance starts once that has lasted
-   * `GROW_AFTER_MS` (at once when none is left): starting one costs its `setup()` (a second of
-   * compiling, for libmagic), which a short burst of calls never pays back.
+   * At the end of a window, start another instance when calls waited for `BACKLOG_SHARE` of it and
+   * the machine has room (`canGrow`); while calls wait, look again at the window's end even if no
+   * call ends.
    */
-  #pressed(now: number, pressed: boolean) {
-    if (!pressed) {
-      this.#pressedSince = undefined;
-      return;
+  #watchLoad(now: number) {
+    this.#noteLoad(now);
+    const elapsed = now - this.#windowStart;
+    const room = !this.#closed && this.#alive().length + this.#starting < this.#limit;
+    if (elapsed >= GROW_WINDOW_MS) {
+      const share = this.#backlogMs / elapsed;
+      this.#windowStart = now;
+      this.#backlogMs = 0;
+      if (room && share >= BACKLOG_SHARE && this.#canGrow(now)) this.#grow();
     }
-    if (this.#closed || this.#alive().length + this.#starting >= this.#limit) return;
-    this.#pressedSince ??= now;
-    const waited = now - this.#pressedSince;
-    if (this.#alive().length === 0 || waited >= GROW_AFTER_MS) {
-      this.#grow();
-    } else if (this.#growTimer === undefined) {
-      // Look again when the time is up, even if no call ends meanwhile.
+    if (room && this.#backlogged && this.#growTimer === undefined) {
       this.#growTimer = setTimeout(() => {
         this.#growTimer = undefined;
         this.#pump();
-      }, GROW_AFTER_MS - waited);
+      }, Math.max(1, this.#windowStart + GROW_WINDOW_MS - now));
       Deno.unrefTimer(this.#growTimer);
     }
   }
@@ -381,10 +449,8 @@ class Instance {
   /** When the running call started, as far as the host can tell. */
   #busySince?: number;
   #nextId = 0;
-  /** The guest's last report of its time in calls, when it came, and the share of time busy. */
+  /** The guest's last report of its time in calls. */
   #busyMs = 0;
-  #busyAt?: number;
-  #utilization = 0;
   #onLoad?: { resolve: (kinds: Kind[]) => void; reject: (err: Error) => void };
   #onClosed?: () => void;
 
@@ -416,25 +482,6 @@ class Instance {
   /** True when fewer calls are in flight than `depth`. */
   get hasRoom(): boolean {
     return this.inFlight < this.depth;
-  }
-
-  /**
-   * True when the plugin spent most of the recent time running calls, as its last reports tell;
-   * reports older than `BUSY_STALE_MS` say nothing about now.
-   */
-  busy(now: number): boolean {
-    return this.#busyAt !== undefined && now - this.#busyAt < BUSY_STALE_MS &&
-      this.#utilization >= BUSY_SHARE;
-  }
-
-  #noteBusy(ms: number) {
-    const now = performance.now();
-    if (this.#busyAt !== undefined && now > this.#busyAt) {
-      const share = Math.min(1, (ms - this.#busyMs) / (now - this.#busyAt));
-      this.#utilization = this.#utilization * 0.7 + share * 0.3;
-    }
-    this.#busyMs = ms;
-    this.#busyAt = now;
   }
 
   /** How many calls to send ahead, from the measured time per call. */
@@ -697,7 +744,7 @@ class Instance {
         this.#onClosed?.();
         return;
       case "busy":
-        this.#noteBusy(message.ms);
+        this.#busyMs = message.ms;
         return;
     }
   }
