@@ -189,13 +189,14 @@ class Pool implements PluginHost {
   #growBlockedUntil = 0;
   /** Time in calls of the instances that are gone. */
   #retiredBusyMs = 0;
-  /** The current window's start, its time with calls waiting so far, and the state since `#loadAt`. */
+  /** The window's start, its time with calls waiting so far, and whether calls wait now. */
   #windowStart = 0;
   #backlogMs = 0;
   #backlogged = false;
   #loadAt = 0;
   /** Looks again at the end of a window in which calls wait and no call ends. */
   #growTimer?: ReturnType<typeof setTimeout>;
+  /** See `SandboxOptions.canGrow`. */
   readonly #canGrow: (now: number) => boolean;
   #lastStartError?: Error;
 
