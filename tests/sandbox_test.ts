@@ -863,13 +863,10 @@ Deno.test("results JSON would change cross the sandbox as they were, beside plai
     "shapes",
     `export default definePlugin({ setup: () => ({ scan: (payload) => {
   const text = new TextDecoder().decode(payload.content);
-  // Small payloads sent together arrive as views into one buffer: read from their offset.
-  const view = new Uint8Array(payload.content.buffer, payload.content.byteOffset, payload.content.byteLength);
-  const viewed = new TextDecoder().decode(view);
-  if (text !== "odd") return { results: { text, viewed } };
+  if (text !== "odd") return { results: { text } };
   const shared = { x: 1 };
   return { results: {
-    text, viewed, negativeZero: -0, nan: NaN, missing: undefined, date: new Date(0),
+    text, negativeZero: -0, nan: NaN, missing: undefined, date: new Date(0),
     bytes: new Uint8Array([1, 2]), map: new Map([["a", 1]]), a: shared, b: shared,
   } };
 } }) });\n`,
@@ -882,7 +879,6 @@ Deno.test("results JSON would change cross the sandbox as they were, beside plai
           assert.deepEqual(response.errors, []);
           const results = response.results[0].workers.shapes as Record<string, unknown>;
           assert.equal(results.text, texts[i]);
-          assert.equal(results.viewed, texts[i]);
         });
         const odd = responses[1].results[0].workers.shapes as Record<string, unknown>;
         assert.ok(Object.is(odd.negativeZero, -0));

@@ -123,7 +123,7 @@ function threadCpuMs(): number | undefined {
 }
 
 /** The default `canGrow`: read at most every 200 ms (false until a second reading). */
-export function machineHasRoom(now: number): boolean {
+function machineHasRoom(now: number): boolean {
   if (now - cpuSample.at >= 200) {
     const usage = process.cpuUsage();
     const processMs = (usage.user + usage.system) / 1000;
@@ -316,14 +316,14 @@ class Pool implements PluginHost {
   #watchLoad(now: number) {
     this.#noteLoad(now);
     const elapsed = now - this.#windowStart;
-    const room = !this.#closed && this.#alive().length + this.#starting < this.#limit;
     if (elapsed >= GROW_WINDOW_MS) {
       const share = this.#backlogMs / elapsed;
       this.#windowStart = now;
       this.#backlogMs = 0;
-      if (room && share >= BACKLOG_SHARE && this.#canGrow(now)) this.#grow();
+      if (share >= BACKLOG_SHARE && this.#hasRoom() && this.#canGrow(now)) this.#grow();
     }
-    if (room && this.#backlogged && this.#growTimer === undefined) {
+    // Most pumps find the timer armed, or no call waiting: the pool is looked at only then.
+    if (this.#backlogged && this.#growTimer === undefined && this.#hasRoom()) {
       this.#growTimer = setTimeout(() => {
         this.#growTimer = undefined;
         this.#pump();
@@ -332,8 +332,13 @@ class Pool implements PluginHost {
     }
   }
 
+  /** True while the pool is open and below its limit, counting the instances starting. */
+  #hasRoom(): boolean {
+    return !this.#closed && this.#alive().length + this.#starting < this.#limit;
+  }
+
   #grow() {
-    if (this.#closed || this.#alive().length + this.#starting >= this.#limit) return;
+    if (!this.#hasRoom()) return;
     if (performance.now() < this.#growBlockedUntil) {
       // A start failed a moment ago: do not retry on every call. With no instance at all, the
       // queued jobs fail with that error instead of waiting.
