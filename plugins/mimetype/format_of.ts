@@ -119,6 +119,8 @@ const BY_MIME: Readonly<Record<string, Format>> = {
   "application/json": "json",
   "application/javascript": "script",
   "text/javascript": "script",
+  // libmagic's name for Windows setup information (.inf), autorun.inf among them: it runs programs.
+  "application/x-setupscript": "script",
   "application/x-empty": "empty",
   "inode/x-empty": "empty",
 };

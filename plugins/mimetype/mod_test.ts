@@ -18,7 +18,7 @@ const FORMATS: Record<string, Format> = {
   "archive.ar": "ar",
   "archive.tar": "tar",
   "archive.zip": "zip",
-  "autorun.inf": "unknown",
+  "autorun.inf": "script",
   "b64.txt": "base64",
   "cab.cab": "cab",
   "cws.swf": "swf",
