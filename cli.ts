@@ -2,7 +2,8 @@
  * The `stoq` command line: `scan`, `run` and `list`, with stoQ v3's flags.
  *
  * Usage errors print the help and exit 2; expected failures (a missing file, a bad configuration, an
- * unknown plugin) print one line and exit 1; anything else is a bug and prints its stack.
+ * unknown plugin) print one line and exit 1; standard output closed by its reader (`| head`) ends
+ * the command quietly with 141, as SIGPIPE would; anything else is a bug and prints its stack.
  *
  * @example
  * ```sh
@@ -15,10 +16,27 @@ import { helpText, parseArgs, UsageError } from "./core/cli/args.ts";
 
 const encoder = new TextEncoder();
 
+/** 128 + SIGPIPE (13). */
+const EXIT_OUTPUT_CLOSED = 141;
+
+/** Standard output was closed by its reader. */
+class OutputClosed extends Error {
+  constructor(options?: ErrorOptions) {
+    super("Standard output was closed", options);
+    this.name = this.constructor.name;
+  }
+}
+
 /** Run the command line; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const output = {
-    out: (text: string) => writeAll(Deno.stdout, text + "\n"),
+    out: (text: string) => {
+      try {
+        writeAll(Deno.stdout, text + "\n");
+      } catch (err) {
+        throw err instanceof Deno.errors.BrokenPipe ? new OutputClosed({ cause: err }) : err;
+      }
+    },
     err: (text: string) => writeAll(Deno.stderr, text + "\n"),
   };
   let command: string | undefined;
@@ -47,6 +65,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import("./core/cli/submit.ts")).submitCommand(args, output);
     }
   } catch (err) {
+    // What reads the output has gone (`stoq scan DIR | head`): stop quietly, with the status a
+    // shell gives a command SIGPIPE ended.
+    if (err instanceof OutputClosed) return EXIT_OUTPUT_CLOSED;
     if (err instanceof UsageError) {
       output.err(`Error: ${err.message}\n`);
       output.err(helpText(err.command));

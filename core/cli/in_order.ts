@@ -18,7 +18,10 @@ export interface InOrderOptions<T, R> {
   sizeOf(item: T): number | Promise<number>;
   /** The work. A thrown error becomes that item's result. */
   work(item: T): Promise<R>;
-  /** Called once per item, in the items' order, as soon as the item and all before it are done. */
+  /**
+   * Called once per item, in the items' order, as soon as the item and all before it are done. An
+   * error it throws stops the rest: `inOrder` rejects with it once the items started have ended.
+   */
   done(item: T, result: R | Error): void;
 }
 
@@ -55,8 +58,11 @@ export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): 
       options.done(items[nextToEmit++], result);
     }
   };
+  // The first error `done` throws (a closed standard output): no item starts after it, and it is
+  // thrown once the items already started have ended.
+  let failure: { error: unknown } | undefined;
   const tasks: Promise<void>[] = [];
-  for (let index = 0; index < items.length; index++) {
+  for (let index = 0; index < items.length && !failure; index++) {
     const item = items[index];
     let size = 0;
     try {
@@ -65,9 +71,10 @@ export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): 
       // The work meets the same problem and reports it as the item's result.
     }
     // Items start in order: a large one waits for room, and those after it wait behind it.
-    while (running > 0 && (running >= limit || bytes + size > options.budget)) {
+    while (!failure && running > 0 && (running >= limit || bytes + size > options.budget)) {
       await new Promise<void>((resolve) => wake = resolve);
     }
+    if (failure) break;
     running++;
     bytes += size;
     tasks.push((async () => {
@@ -80,12 +87,17 @@ export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): 
       running--;
       bytes -= size;
       results.set(index, result);
-      flush();
+      try {
+        if (!failure) flush();
+      } catch (error) {
+        failure = { error };
+      }
       const resume = wake;
       wake = undefined;
       resume?.();
     })());
   }
   await Promise.all(tasks);
+  if (failure) throw failure.error;
   flush();
 }

@@ -121,3 +121,29 @@ Deno.test("inOrder() counts an item whose size cannot be read as 0 and reports t
   });
   assert.deepEqual(seen, ['gone: Cannot read "gone"', "here: here"]);
 });
+
+Deno.test("inOrder() starts nothing more after `done` throws, and rejects with that error once the started items end", async () => {
+  const sizes = { a: 1, b: 1, c: 1, d: 1 };
+  const run = controlled(sizes);
+  const whole = inOrder(Object.keys(sizes), {
+    limit: 2,
+    budget: 100,
+    sizeOf: () => 1,
+    work: run.work,
+    done: (item) => {
+      if (item === "a") throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+    },
+  });
+  await settle();
+  assert.deepEqual(run.started, ["a", "b"]);
+  run.finish.get("a")!("A");
+  await settle();
+  assert.deepEqual(run.started, ["a", "b"]);
+  let settled = false;
+  whole.catch(() => {}).finally(() => settled = true);
+  await settle();
+  assert.equal(settled, false);
+  run.finish.get("b")!("B");
+  await assert.rejects(whole, Deno.errors.BrokenPipe);
+  assert.deepEqual(run.started, ["a", "b"]);
+});
