@@ -337,7 +337,9 @@ export class UsageError extends Error {
  */
 export function parseArgs(argv: readonly string[], exists: (path: string) => boolean): ParsedArgs {
   const out: ParsedArgs = { positionals: [], lists: {}, values: {}, flags: new Set() };
-  let lastList: { key: string; count: number; tokens: string[] } | undefined;
+  // The list option that ended the command line: its key, the length of its list before it (the
+  // same option may come earlier too), and the words it took.
+  let lastList: { key: string; start: number; tokens: string[] } | undefined;
   let onlyPositionals = false;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
@@ -373,10 +375,9 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
         continue;
       }
       const list = out.lists[spec.key] ??= [];
-      lastList = { key: spec.key, count: 0, tokens: [] };
+      lastList = { key: spec.key, start: list.length, tokens: [] };
       if (inline !== undefined) {
         addListItems(list, inline, spec);
-        lastList.count++;
         lastList.tokens.push(inline);
         lastList = undefined;
         continue;
@@ -386,7 +387,6 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
         i++;
         addListItems(list, argv[i], spec);
         lastList.tokens.push(argv[i]);
-        lastList.count++;
       }
       if (i === before) {
         throw new UsageError(`Option "${name}" needs at least one ${spec.metavar}`, out.command);
@@ -411,11 +411,11 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
     let keep = tokens.length;
     while (keep > 1 && exists(tokens[keep - 1])) keep--;
     if (keep < tokens.length) {
-      const files = tokens.slice(keep);
-      out.lists[lastList.key] = tokens.slice(0, keep).flatMap((t) => t.split(",")).map((t) =>
-        t.trim()
-      ).filter(Boolean);
-      out.positionals.push(...files);
+      const spec = OPTIONS.find((o) => o.key === lastList!.key)!;
+      const list = out.lists[lastList.key];
+      list.length = lastList.start;
+      for (const token of tokens.slice(0, keep)) addListItems(list, token, spec);
+      out.positionals.push(...tokens.slice(keep));
     }
   }
   return out;
