@@ -14,17 +14,24 @@ export const CLI: readonly string[] = [
   fileURLToPath(new URL("../cli.ts", import.meta.url)),
 ];
 
-/** Run `stoq ...args`; returns the exit code and the decoded output. */
+/** Run `stoq ...args` (with `stdin` as its standard input, else none); returns the exit code and the decoded output. */
 export async function runCli(
   args: readonly string[],
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; stdin?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: [...CLI, ...args],
+    stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     signal: options.signal,
-  }).output();
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
   const decoder = new TextDecoder();
   return {
     code: output.code,

@@ -324,8 +324,9 @@ export class UsageError extends Error {
 
 /**
  * Parse a command line. List options take every following word up to the next option, and accept
- * comma lists; if they swallowed the files of `scan` (`scan -a hash file.txt`), trailing words that
- * are existing paths are given back as files.
+ * comma lists; if they swallowed the files of `scan` (`scan -a hash file.txt --log-level debug`),
+ * the words at the end of the last list that took words and that are existing paths are given
+ * back as files (the list keeps its first word).
  *
  * @example
  * ```ts
@@ -337,15 +338,14 @@ export class UsageError extends Error {
  */
 export function parseArgs(argv: readonly string[], exists: (path: string) => boolean): ParsedArgs {
   const out: ParsedArgs = { positionals: [], lists: {}, values: {}, flags: new Set() };
-  // The list option that ended the command line: its key, the length of its list before it (the
-  // same option may come earlier too), and the words it took.
-  let lastList: { key: string; start: number; tokens: string[] } | undefined;
+  // Each list option as given, with the words it took; the lists are built from them at the end,
+  // once the files some of them swallowed are given back.
+  const taken: { spec: OptionSpec; words: string[]; inline: boolean }[] = [];
   let onlyPositionals = false;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (!onlyPositionals && token === "--") {
       onlyPositionals = true;
-      lastList = undefined;
       continue;
     }
     if (!onlyPositionals && token.startsWith("-") && token !== "-") {
@@ -355,7 +355,6 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
       if (out.command && !spec.commands.includes(out.command)) {
         throw new UsageError(`Option "${name}" does not apply to "${out.command}"`, out.command);
       }
-      lastList = undefined;
       if (spec.arity === "flag") {
         out.flags.add(spec.key);
         continue;
@@ -374,23 +373,18 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
         out.values[spec.key] = spec.choices ? value.toLowerCase() : value;
         continue;
       }
-      const list = out.lists[spec.key] ??= [];
-      lastList = { key: spec.key, start: list.length, tokens: [] };
       if (inline !== undefined) {
-        addListItems(list, inline, spec);
-        lastList.tokens.push(inline);
-        lastList = undefined;
+        taken.push({ spec, words: [inline], inline: true });
         continue;
       }
-      const before = i;
+      const words: string[] = [];
       while (i + 1 < argv.length && !(argv[i + 1].startsWith("-") && argv[i + 1] !== "-")) {
-        i++;
-        addListItems(list, argv[i], spec);
-        lastList.tokens.push(argv[i]);
+        words.push(argv[++i]);
       }
-      if (i === before) {
+      if (words.length === 0) {
         throw new UsageError(`Option "${name}" needs at least one ${spec.metavar}`, out.command);
       }
+      taken.push({ spec, words, inline: false });
       continue;
     }
     if (out.command === undefined && !onlyPositionals) {
@@ -402,21 +396,22 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
     }
     out.positionals.push(token);
   }
-  if (
-    out.command === "scan" && out.positionals.length === 0 && lastList &&
-    lastList.key !== "pluginOpts"
-  ) {
-    // `scan -a hash file.txt`: give the files back that the list swallowed.
-    const tokens = lastList.tokens;
-    let keep = tokens.length;
-    while (keep > 1 && exists(tokens[keep - 1])) keep--;
-    if (keep < tokens.length) {
-      const spec = OPTIONS.find((o) => o.key === lastList!.key)!;
-      const list = out.lists[lastList.key];
-      list.length = lastList.start;
-      for (const token of tokens.slice(0, keep)) addListItems(list, token, spec);
-      out.positionals.push(...tokens.slice(keep));
+  if (out.command === "scan" && out.positionals.length === 0) {
+    // `scan -a hash file.txt`: give back the files a list swallowed.
+    for (let t = taken.length - 1; t >= 0; t--) {
+      const { spec, words, inline } = taken[t];
+      if (inline || spec.key === "pluginOpts") continue;
+      let keep = words.length;
+      while (keep > 1 && exists(words[keep - 1])) keep--;
+      if (keep < words.length) {
+        out.positionals.push(...words.splice(keep));
+        break;
+      }
     }
+  }
+  for (const { spec, words } of taken) {
+    const list = out.lists[spec.key] ??= [];
+    for (const word of words) addListItems(list, word, spec);
   }
   return out;
 }

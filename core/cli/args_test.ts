@@ -31,6 +31,14 @@ Deno.test("parseArgs() gives back the files a list flag before them swallowed, a
   );
   assert.deepEqual(repeated.lists.alwaysDispatch, ["entropy", "hash"]);
   assert.deepEqual(repeated.positionals, ["a.txt"]);
+  // Other options may follow the list that swallowed the files.
+  const later = parseArgs(
+    ["scan", "-a", "hash", "a.txt", "-R", "yara", "--log-level", "info"],
+    exists,
+  );
+  assert.deepEqual(later.lists.alwaysDispatch, ["hash"]);
+  assert.deepEqual(later.lists.dispatchers, ["yara"]);
+  assert.deepEqual(later.positionals, ["a.txt"]);
   // The list keeps at least its first word, even when it names an existing path.
   const first = parseArgs(["scan", "-a", "x.txt"], exists);
   assert.deepEqual(first.lists.alwaysDispatch, ["x.txt"]);
