@@ -72,6 +72,8 @@ export interface StoqOptions {
   pluginDirList?: string[];
   /** Options by plugin name; they win over stoq.cfg and the manifest. */
   pluginOpts?: Record<string, Record<string, unknown>>;
+  /** How errors about `pluginOpts` say where they were set (default `plugin_opts`). */
+  pluginOptsOrigin?: string;
   /** Provider plugins for `run()`. */
   providers?: string[];
   /** Consumers of the provider queue (default 2). */
@@ -247,6 +249,7 @@ export class Stoq {
   /** The handles of `#loaded` that are ready, so a scan looks them up without awaiting. */
   readonly #ready = new Map<string, PluginHandle>();
   readonly #pluginOpts: Record<string, Record<string, unknown>>;
+  readonly #pluginOptsOrigin: string;
   readonly #hostFactory: HostFactory;
   readonly #roleNames: Record<RoleName, string[]>;
   #ratelimitChain: Promise<void> = Promise.resolve();
@@ -325,6 +328,7 @@ export class Stoq {
       cfg.list("plugin_dir_list")?.map((d) => resolve(cfgDir, d)) ??
       [resolve(this.baseDir, "plugins")];
     this.#pluginOpts = options.pluginOpts ?? {};
+    this.#pluginOptsOrigin = options.pluginOptsOrigin ?? "plugin_opts";
     const isolation = options.isolation ?? cfg.text("isolation") ?? "worker";
     this.isolation = parseIsolation(isolation, cfg.where("isolation"));
     this.#hostFactory = options.hostFactory ?? ((spec) => startHost(spec, this.log));
@@ -492,7 +496,7 @@ export class Stoq {
     const merged = mergeOptions(
       entry.options,
       this.#cfgOptions(entry.name),
-      codeOptions(this.#pluginOpts[entry.name]),
+      codeOptions(this.#pluginOpts[entry.name], this.#pluginOptsOrigin),
     );
     const timeout = merged.timeout;
     const seconds = timeout === undefined ? DEFAULT_WORKER_TIMEOUT_S : Number(timeout.value);
@@ -1670,12 +1674,12 @@ function parseIsolation(value: string, where: string): IsolationMode {
   );
 }
 
-function codeOptions(options: Record<string, unknown> | undefined): RawOptions {
+function codeOptions(options: Record<string, unknown> | undefined, origin: string): RawOptions {
   const out: RawOptions = {};
   for (const [key, value] of Object.entries(options ?? {})) {
     out[key.toLowerCase()] = {
       value: typeof value === "boolean" ? (value ? "True" : "False") : value,
-      origin: "plugin_opts",
+      origin,
       source: "code",
     };
   }

@@ -93,7 +93,7 @@ Deno.test("stoq scan reads standard input when given no file, and prints stoQ's 
   });
 });
 
-Deno.test("stoq scan exits 2 on empty content and 1 on a missing file or plugin, with one Error line", async () => {
+Deno.test("stoq scan exits 2 on empty content and 1 on a missing file, plugin or plugin option, with one Error line", async () => {
   await withFolder({ "empty.bin": "", "one.txt": "1" }, async (dir, config) => {
     const cases: [string[], string | undefined, number, string][] = [
       [["scan"], "", 2, "Error: The provided content to scan was empty\n"],
@@ -114,6 +114,12 @@ Deno.test("stoq scan exits 2 on empty content and 1 on a missing file or plugin,
         undefined,
         1,
         'Error: The plugin "nosuchplugin" is invalid or does not exist in your plugin path\n',
+      ],
+      [
+        ["scan", join(dir, "one.txt"), "--plugin-opts", "hash:bogus=1"],
+        undefined,
+        1,
+        'Error: Unknown option "bogus" for plugin "hash" (--plugin-opts): known options are "sha512"\n',
       ],
     ];
     for (const [args, stdin, code, stderr] of cases) {

@@ -98,6 +98,7 @@ export function stoqOptions(args: ParsedArgs, config: CliConfig): StoqOptions {
     logLevel: args.values.logLevel,
     pluginDirList,
     pluginOpts: parsePluginOpts(list("pluginOpts") ?? [], args),
+    pluginOptsOrigin: "--plugin-opts",
     providers: list("providers"),
     sourceArchivers: list("sourceArchivers"),
     destArchivers: list("destArchivers"),
