@@ -14,7 +14,10 @@ export const CLI: readonly string[] = [
   fileURLToPath(new URL("../cli.ts", import.meta.url)),
 ];
 
-/** Run `stoq ...args` (with `stdin` as its standard input, else none); returns the exit code and the decoded output. */
+/**
+ * Run `stoq ...args`, with `stdin` as its standard input (else none); returns the exit code and the
+ * decoded output.
+ */
 export async function runCli(
   args: readonly string[],
   options: { signal?: AbortSignal; stdin?: string } = {},
