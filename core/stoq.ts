@@ -147,6 +147,12 @@ export interface RunOptions {
   addStartDispatch?: string[];
   /** Workers each request's initial payloads go to in the first deep dispatch pass. */
   addStartDeepDispatch?: string[];
+  /**
+   * Stop taking items when it aborts: a provider's next `put` is refused (which ends its `ingest`
+   * as an error would; what it had not put stays with it, e.g. pending in Redis), the items already
+   * queued are scanned, saved and acknowledged, plugins' buffers are flushed, and `run()` returns.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of `scanRequest()` and `scanPayload()`. */
@@ -1237,8 +1243,9 @@ export class Stoq {
 
   /**
    * Provider mode: start every provider and `providerConsumers` consumers on a queue of `maxQueue`
-   * items; return when every provider has finished and the queue is drained. A provider that fails
-   * is logged and the items it queued are still scanned; no item, good or bad, stalls `run()`.
+   * items; return when every provider has finished (or `signal` aborted) and the queue is drained.
+   * A provider that fails is logged and the items it queued are still scanned; no item, good or
+   * bad, stalls `run()`.
    */
   async run(options: RunOptions = {}): Promise<void> {
     if (this.#closing) throw this.#closedError("run providers");
@@ -1259,16 +1266,40 @@ export class Stoq {
         await this.#settle(next.provider, next.item, done);
       }
     });
-    await Promise.all(providers.map(async (provider) => {
+    const signal = options.signal;
+    let stopping = signal?.aborted ?? false;
+    const ingesting = Promise.all(providers.map(async (provider) => {
       try {
-        await provider.ingest((item) => queue.put({ provider: provider.name, item }));
-      } catch (err) {
-        this.log.error(
-          `Provider "${provider.name}" failed: ${err instanceof Error ? err.message : err}`,
-          err,
+        await provider.ingest((item) =>
+          stopping
+            ? Promise.reject(new StoqError("stoq is stopping: it takes no more items"))
+            : queue.put({ provider: provider.name, item })
         );
+      } catch (err) {
+        const message = `Provider "${provider.name}" failed: ${
+          err instanceof Error ? err.message : err
+        }`;
+        // A refused put ends a provider's ingest as an error: expected once stopping.
+        if (stopping) this.log.debug(message);
+        else this.log.error(message, err);
       }
     }));
+    if (signal && !stopping) {
+      await new Promise<void>((resolve) => {
+        const onAbort = () => {
+          stopping = true;
+          resolve();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        ingesting.then(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        });
+      });
+    } else if (!stopping) {
+      await ingesting;
+    }
+    // Puts still waiting for room are refused now; what the queue holds is scanned.
     queue.close();
     await Promise.all(consumers);
     await this.flush();

@@ -449,7 +449,7 @@ export function helpText(command?: Command): string {
       "",
       "Commands:",
       "  scan [FILE|DIR ...]  scan files, every file under a folder, or standard input",
-      "  run                  take payloads from providers until they are done",
+      "  run                  take payloads from providers until they are done, or SIGINT/SIGTERM",
       "  list                 list the plugins found in the plugin directories",
       "  install PLUGIN       install a plugin from a folder or URL, pinned (never fetched at scan time)",
       "  submit FILE... --to redis://HOST:PORT",
