@@ -15,7 +15,7 @@ const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /** Run `stoq run`; returns the exit code. */
 export async function runCommand(args: ParsedArgs, output: Output): Promise<number> {
-  const stoq = await Stoq.create(stoqOptions(args, loadCliConfig(args)));
+  // Listening before the plugins load: a signal while they load stops the run before it starts.
   const stop = new AbortController();
   let received: keyof typeof SIGNAL_STATUS | undefined;
   const listeners = (Object.keys(SIGNAL_STATUS) as (keyof typeof SIGNAL_STATUS)[]).map(
@@ -32,7 +32,9 @@ export async function runCommand(args: ParsedArgs, output: Output): Promise<numb
       return [name, listener] as const;
     },
   );
+  let stoq: Stoq | undefined;
   try {
+    stoq = await Stoq.create(stoqOptions(args, loadCliConfig(args)));
     await stoq.run({
       requestMeta: requestMetaOf(args),
       addStartDispatch: args.lists.startDispatch,
@@ -42,7 +44,7 @@ export async function runCommand(args: ParsedArgs, output: Output): Promise<numb
     // Stopped as asked: a service manager reads a clean exit; a terminal's Ctrl-C, its usual 130.
     return received === "SIGINT" ? SIGNAL_STATUS.SIGINT : 0;
   } finally {
-    await stoq.close();
+    await stoq?.close();
     for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
   }
 }
