@@ -1267,8 +1267,10 @@ export class Stoq {
       }
     });
     const signal = options.signal;
-    let stopping = signal?.aborted ?? false;
-    const ingesting = Promise.all(providers.map(async (provider) => {
+    let stopping = false;
+    // Stopped before it started: no provider is asked for items it would then be refused.
+    const started = signal?.aborted ? [] : providers;
+    const ingesting = Promise.all(started.map(async (provider) => {
       try {
         await provider.ingest((item) =>
           stopping
@@ -1284,7 +1286,7 @@ export class Stoq {
         else this.log.error(message, err);
       }
     }));
-    if (signal && !stopping) {
+    if (signal && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const onAbort = () => {
           stopping = true;
@@ -1296,7 +1298,7 @@ export class Stoq {
           resolve();
         });
       });
-    } else if (!stopping) {
+    } else {
       await ingesting;
     }
     // Puts still waiting for room are refused now; what the queue holds is scanned.

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Stoq } from "../mod.ts";
 import { CLI } from "./_cli.ts";
 import { saves } from "./testdata/plugins/connector/dummy_connector/mod.ts";
+import { ingests } from "./testdata/run_plugins/endless_provider/mod.ts";
 
 const RUN_PLUGINS = fileURLToPath(new URL("./testdata/run_plugins", import.meta.url));
 const TEST_PLUGINS = fileURLToPath(new URL("./testdata/plugins", import.meta.url));
@@ -70,8 +71,9 @@ for (const isolation of ["none", "worker"] as const) {
   });
 }
 
-Deno.test("run({ signal }) with a signal aborted already takes nothing", async () => {
+Deno.test("run({ signal }) with a signal aborted already asks no provider for items", async () => {
   saves.length = 0;
+  const before = ingests.count;
   const stoq = await Stoq.create({
     baseDir: RUN_PLUGINS,
     pluginDirList: [RUN_PLUGINS, TEST_PLUGINS],
@@ -83,6 +85,7 @@ Deno.test("run({ signal }) with a signal aborted already takes nothing", async (
   try {
     await within(stoq.run({ signal: AbortSignal.abort() }), "run()");
     assert.deepEqual(saves, []);
+    assert.equal(ingests.count, before);
   } finally {
     await stoq.close();
   }
