@@ -61,7 +61,8 @@ export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): 
   // The first error `done` throws (a closed standard output): no item starts after it, and it is
   // thrown once the items already started have ended.
   let failure: { error: unknown } | undefined;
-  const tasks: Promise<void>[] = [];
+  // Only the items under way: a folder of a million files holds no promise per file.
+  const tasks = new Set<Promise<void>>();
   for (let index = 0; index < items.length && !failure; index++) {
     const item = items[index];
     let size = 0;
@@ -77,7 +78,7 @@ export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): 
     if (failure) break;
     running++;
     bytes += size;
-    tasks.push((async () => {
+    const task: Promise<void> = (async () => {
       let result: R | Error;
       try {
         result = await options.work(item);
@@ -95,7 +96,9 @@ export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): 
       const resume = wake;
       wake = undefined;
       resume?.();
-    })());
+    })();
+    tasks.add(task);
+    task.then(() => tasks.delete(task));
   }
   await Promise.all(tasks);
   if (failure) throw failure.error;
