@@ -14,6 +14,11 @@ export interface InOrderOptions<T, R> {
    * before it are done; an item alone may be larger.
    */
   budget: number;
+  /**
+   * Items started and not yet handed to `done`, at most (at least `limit`; no bound by default):
+   * behind a slow item, the results of those after it wait in memory, and this bounds them.
+   */
+  window?: number;
   /** An item's size (bytes), asked for just before it starts; a failure counts as 0. */
   sizeOf(item: T): number | Promise<number>;
   /** The work. A thrown error becomes that item's result. */
@@ -46,6 +51,7 @@ export interface InOrderOptions<T, R> {
  */
 export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): Promise<void> {
   const limit = Math.max(1, options.limit);
+  const window = Math.max(limit, options.window ?? Infinity);
   const results = new Map<number, R | Error>();
   let nextToEmit = 0;
   let running = 0;
@@ -71,8 +77,12 @@ export async function inOrder<T, R>(items: T[], options: InOrderOptions<T, R>): 
     } catch {
       // The work meets the same problem and reports it as the item's result.
     }
-    // Items start in order: a large one waits for room, and those after it wait behind it.
-    while (!failure && running > 0 && (running >= limit || bytes + size > options.budget)) {
+    // Items start in order: a large one waits for room, and those after it wait behind it; and
+    // none starts while `window` items are under way or done and waiting for an earlier one.
+    while (
+      !failure && running > 0 &&
+      (running >= limit || bytes + size > options.budget || index - nextToEmit >= window)
+    ) {
       await new Promise<void>((resolve) => wake = resolve);
     }
     if (failure) break;

@@ -147,3 +147,35 @@ Deno.test("inOrder() starts nothing more after `done` throws, and rejects with t
   await assert.rejects(whole, Deno.errors.BrokenPipe);
   assert.deepEqual(run.started, ["a", "b"]);
 });
+
+Deno.test("inOrder() holds at most `window` items started and not handed on, behind a slow one", async () => {
+  const items = Array.from({ length: 12 }, (_, i) => `f${i}`);
+  const run = controlled(Object.fromEntries(items.map((item) => [item, 1])));
+  const seen: string[] = [];
+  const whole = inOrder(items, {
+    limit: 2,
+    budget: 100,
+    window: 4,
+    sizeOf: () => 1,
+    work: run.work,
+    done: (item) => seen.push(item),
+  });
+  // f0 stays slow; the others end as soon as they start.
+  for (let round = 0; round < 10; round++) {
+    await settle();
+    for (const item of [...run.running]) if (item !== "f0") run.finish.get(item)!("ok");
+  }
+  // f0 and the three after it: their results wait for f0's, and nothing more starts.
+  assert.deepEqual(run.started, ["f0", "f1", "f2", "f3"]);
+  assert.deepEqual(seen, []);
+  run.finish.get("f0")!("ok");
+  await settle();
+  assert.deepEqual(seen, ["f0", "f1", "f2", "f3"]);
+  for (let round = 0; round < 10; round++) {
+    await settle();
+    for (const item of [...run.running]) run.finish.get(item)!("ok");
+  }
+  await whole;
+  assert.deepEqual(seen, items);
+  assert.equal(run.peaks.count, 2);
+});

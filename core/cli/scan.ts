@@ -29,6 +29,12 @@ const FILES_PER_CORE = 2;
  * alone), so memory stays bounded when a folder holds large archives.
  */
 const BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+/**
+ * Files started and not yet written out, at most: behind a file that takes long (a large archive),
+ * the responses of the small files after it wait in memory until it is written, and no more than
+ * this many of them.
+ */
+const RESULTS_HELD = 256;
 
 /** Where the command writes. */
 export interface Output {
@@ -99,6 +105,7 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
     await inOrder(files, {
       limit: FILES_PER_CORE * (navigator.hardwareConcurrency || 1),
       budget: BYTES_IN_FLIGHT,
+      window: RESULTS_HELD,
       sizeOf: async (file) => (await Deno.stat(file)).size,
       work: async (file) => {
         const content = await readFileMaybeShared(file, stoq.shareThreshold);
