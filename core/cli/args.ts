@@ -400,9 +400,12 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
     // `scan -a hash file.txt`: give back the files a list swallowed.
     for (let t = taken.length - 1; t >= 0; t--) {
       const { spec, words, inline } = taken[t];
-      if (inline || spec.key === "pluginOpts") continue;
+      if (inline) continue;
+      // A plugin option is NAME:KEY=VALUE: a word of that form stays one even if it names a file.
+      const isFile = (word: string) =>
+        exists(word) && !(spec.key === "pluginOpts" && isPluginOpt(word));
       let keep = words.length;
-      while (keep > 1 && exists(words[keep - 1])) keep--;
+      while (keep > 1 && isFile(words[keep - 1])) keep--;
       if (keep < words.length) {
         out.positionals.push(...words.splice(keep));
         break;
@@ -414,6 +417,12 @@ export function parseArgs(argv: readonly string[], exists: (path: string) => boo
     for (const word of words) addListItems(list, word, spec);
   }
   return out;
+}
+
+/** `NAME:KEY=VALUE`, as `--plugin-opts` takes it: split at the first `:`, then the first `=`. */
+export function isPluginOpt(word: string): boolean {
+  const colon = word.indexOf(":");
+  return colon > 0 && word.indexOf("=", colon + 1) > colon + 1;
 }
 
 function splitInline(token: string): [string, string | undefined] {

@@ -66,9 +66,17 @@ Deno.test("parseArgs() keeps commas inside --plugin-opts and --request-extra val
   assert.deepEqual(args.lists.pluginOpts, ["yara:worker_rules=a,b.yar"]);
   assert.deepEqual(args.lists.requestExtra, ["tags=x,y"]);
   assert.deepEqual(args.positionals, ["f"]);
-  // Words after --plugin-opts are options, never given back as files.
-  const swallowed = parseArgs(["scan", "--plugin-opts", "hash:x=1", "a.txt"], () => true);
-  assert.deepEqual(swallowed.lists.pluginOpts, ["hash:x=1", "a.txt"]);
+  // Words after --plugin-opts of the form NAME:KEY=VALUE are options even if they name files;
+  // existing paths of another form are given back as files.
+  const swallowed = parseArgs(
+    ["scan", "--plugin-opts", "hash:x=1", "yara:rules=r.yar", "a.txt", "b.txt"],
+    () => true,
+  );
+  assert.deepEqual(swallowed.lists.pluginOpts, ["hash:x=1", "yara:rules=r.yar"]);
+  assert.deepEqual(swallowed.positionals, ["a.txt", "b.txt"]);
+  const missing = parseArgs(["scan", "--plugin-opts", "hash:x=1", "gone.txt"], () => false);
+  assert.deepEqual(missing.lists.pluginOpts, ["hash:x=1", "gone.txt"]);
+  assert.deepEqual(missing.positionals, []);
 });
 
 Deno.test("parseArgs() throws a UsageError naming the option or command that is wrong", () => {

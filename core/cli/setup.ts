@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { type IniFile, readIniFile } from "../config.ts";
 import { RequestMeta } from "../request.ts";
 import type { StoqOptions } from "../stoq.ts";
-import { type ParsedArgs, UsageError } from "./args.ts";
+import { isPluginOpt, type ParsedArgs, UsageError } from "./args.ts";
 
 /** The folder holding cli.ts, the built-in stoq.cfg and plugins/. */
 export const HOME_DIR: string = resolve(
@@ -135,14 +135,14 @@ export function parsePluginOpts(
 ): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const item of items) {
-    const colon = item.indexOf(":");
-    const eq = item.indexOf("=", colon + 1);
-    if (colon <= 0 || eq <= colon + 1) {
+    if (!isPluginOpt(item)) {
       throw new UsageError(
         `Option "--plugin-opts" needs NAME:KEY=VALUE, got "${item}"`,
         args.command,
       );
     }
+    const colon = item.indexOf(":");
+    const eq = item.indexOf("=", colon + 1);
     (out[item.slice(0, colon)] ??= {})[item.slice(colon + 1, eq)] = item.slice(eq + 1);
   }
   return out;
