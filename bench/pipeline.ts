@@ -8,7 +8,8 @@
  *   warm-up passes (pools and JIT), then five measured passes; the median pass is reported.
  * - (b) the real corpus (`bench/corpus.ts` builds its manifest from files on this machine) with the
  *   default pipeline: hash, mimetype, yara as worker and dispatcher, recursive decompress; also with
- *   one instance per plugin, to show what the second core brings.
+ *   one instance per plugin, to show what the second core brings, and in-process with an engine
+ *   per core (core/engines.ts, as `stoq scan DIR` with `isolation = none`).
  * - (c) one payload of 1 GiB with hash and yara.
  *
  * Natives: `sha256sum` and `yara` (Debian's, when installed) over the same bytes.
@@ -21,6 +22,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Stoq } from "../mod.ts";
+import { Engines } from "../core/engines.ts";
 import type { IsolationMode } from "../core/sandbox/host.ts";
 import { readFileMaybeShared } from "../core/shared_bytes.ts";
 import { buildCorpus, type Corpus, CORPUS_DIR, MANIFEST } from "./corpus.ts";
@@ -34,6 +36,8 @@ const RULES = [join(PLUGINS, "yara", "rules", "stoq.yar")];
 /** Scans in flight in (a): a producer with many payloads queued, like stoQ's asyncio.gather. */
 const IN_FLIGHT_A = 512;
 const DISPATCH_RULES = [join(PLUGINS, "yara", "rules", "dispatcher.yar")];
+/** (b) in-process, with an engine per core (`stoq scan DIR --engines N`). */
+const ENGINES_MODE = "in-process, engines";
 
 interface Result {
   scenario: string;
@@ -185,6 +189,39 @@ async function child(scenario: string, mode: string, quick: boolean): Promise<Re
     const corpus: Corpus = JSON.parse(await Deno.readTextFile(MANIFEST));
     const files = quick ? corpus.files.slice(0, 100) : corpus.files;
     const plugins = ["hash", "mimetype", "yara", "decompress", "b64decode", "xordecode"];
+    const bytes = files.reduce((n, f) => n + f.size, 0);
+    if (mode === ENGINES_MODE) {
+      // As `stoq scan DIR` with `isolation = none`: a whole in-process pipeline per core, each
+      // reading its files.
+      const engines = await Engines.create({
+        count: navigator.hardwareConcurrency,
+        stoq: {
+          configFile: CONFIG,
+          pluginDirList: [PLUGINS],
+          alwaysDispatch: ["hash", "mimetype", "yara"],
+          dispatchers: ["yara"],
+          isolation: "none",
+          logLevel: "critical",
+        },
+        preload: plugins,
+      });
+      try {
+        const before = cpuSeconds("/proc/self/stat");
+        const core = cpuSeconds(`/proc/self/task/${Deno.pid}/stat`);
+        const run = await drive(files, 2 * navigator.hardwareConcurrency, async (file) => {
+          const result = await engines.scanFile(file.path, { filename: file.path });
+          return { payloads: result.payloads, errors: result.errors };
+        });
+        const cpu = {
+          processS: cpuSeconds("/proc/self/stat") - before,
+          coreThreadS: cpuSeconds(`/proc/self/task/${Deno.pid}/stat`) - core,
+          inCallsS: {},
+        };
+        return { scenario, mode, files: files.length, bytes, rssMb: peakRssMb(), ...run, cpu };
+      } finally {
+        await engines.close();
+      }
+    }
     const stoq = await Stoq.create({
       configFile: CONFIG,
       pluginDirList: [PLUGINS],
@@ -206,7 +243,6 @@ async function child(scenario: string, mode: string, quick: boolean): Promise<Re
         return { payloads: response.results.length, errors: response.errors.length };
       });
       const cpu = await cpuReport(stoq, plugins, before);
-      const bytes = files.reduce((n, f) => n + f.size, 0);
       return { scenario, mode, files: files.length, bytes, rssMb: peakRssMb(), ...run, cpu };
     } finally {
       await stoq.close();
@@ -305,7 +341,12 @@ async function main() {
   const runs: [string, string][] = [];
   if (only.has("a")) runs.push(["a", "sandbox (Workers)"], ["a", "in-process"]);
   if (only.has("b")) {
-    runs.push(["b", "sandbox (Workers)"], ["b", "worker, 1 instance"], ["b", "in-process"]);
+    runs.push(
+      ["b", "sandbox (Workers)"],
+      ["b", "worker, 1 instance"],
+      ["b", "in-process"],
+      ["b", ENGINES_MODE],
+    );
   }
   if (only.has("c")) runs.push(["c", "sandbox (Workers)"], ["c", "in-process"]);
   const results: Result[] = [];
@@ -418,6 +459,15 @@ async function main() {
     console.log(
       `- (b) pool of Workers vs one instance per plugin: ${
         (one.seconds / pool.seconds).toFixed(2)
+      }× the throughput`,
+    );
+  }
+  const single = b.find((r) => r.mode === "in-process");
+  const engines = b.find((r) => r.mode === ENGINES_MODE);
+  if (single && engines) {
+    console.log(
+      `- (b) in-process, ${navigator.hardwareConcurrency} engines vs one: ${
+        (single.seconds / engines.seconds).toFixed(2)
       }× the throughput`,
     );
   }

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CLI, runCli } from "./_cli.ts";
 
 /** A folder of files and a stoq.cfg that only hashes; removed after `body`. */
@@ -153,5 +154,54 @@ Deno.test("stoq list prints stoQ's banner, then each plugin's name, version, des
     // stoQ's f"{name:<20} v{version:<10}{description}"
     assert.match(lines[hash], /^hash {17}v\S+ +Hash a payload/);
     assert.ok(lines[hash + 1].startsWith("\t\t\t\t- worker"), lines[hash + 1]);
+  });
+});
+
+Deno.test("stoq scan DIR spreads the files over engines: --engines N, or one per core with isolation = none", async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 10; i++) files[`${String(i).padStart(2, "0")}.txt`] = `file ${i}`;
+  const plugins = fileURLToPath(new URL("./testdata/engine_plugins", import.meta.url));
+  await withFolder(files, async (dir, config) => {
+    const none = join(dir, "..", "none.cfg");
+    await Deno.writeTextFile(none, "[core]\nplugin_dir_list =\nisolation = none\n");
+    const cases: [string[], number][] = [
+      [["--config-file", config, "--engines", "2"], 2],
+      [["--config-file", config], 1],
+      [["--config-file", none], Math.min(navigator.hardwareConcurrency, 10)],
+      [["--config-file", none, "--engines", "1"], 1],
+    ];
+    for (const [options, engines] of cases) {
+      const output = await runCli([
+        "scan",
+        dir,
+        "-a",
+        "hash",
+        "isolate_id",
+        "--plugin-dir",
+        plugins,
+        ...options,
+      ]);
+      assert.equal(output.stderr, "", options.join(" "));
+      assert.equal(output.code, 0, options.join(" "));
+      const lines = output.stdout.trimEnd().split("\n");
+      assert.equal(lines.length, 10);
+      const isolates = new Set<string>();
+      lines.forEach((line, i) => {
+        const workers = JSON.parse(line).results[0].workers;
+        assert.equal(workers.hash.sha256, sha256(`file ${i}`), options.join(" "));
+        isolates.add(workers.isolate_id.isolate);
+      });
+      // isolate_id runs in-process in each engine (one isolate each), or in its own sandbox Worker
+      // in the one engine (one instance: this folder gives its pool no reason to grow).
+      assert.equal(isolates.size, engines, options.join(" "));
+    }
+    // An engine that cannot start fails the command as one Stoq would.
+    const output = await runCli(["scan", dir, "-a", "nosuchplugin", "--config-file", none]);
+    assert.equal(
+      output.stderr,
+      'Error: The plugin "nosuchplugin" is invalid or does not exist in your plugin path\n',
+    );
+    assert.equal(output.code, 1);
+    assert.equal(output.stdout, "");
   });
 });

@@ -185,6 +185,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     choices: ["json", "text"],
   },
   {
+    key: "engines",
+    long: "engines",
+    arity: "value",
+    metavar: "N",
+    help: "pipelines the files are spread over (default: cores if isolation = none, else 1)",
+    commands: ["scan"],
+  },
+  {
     key: "template",
     short: "T",
     long: "template",

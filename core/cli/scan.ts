@@ -9,8 +9,11 @@ import { dumps } from "../dumps.ts";
 import { StoqError } from "../errors.ts";
 import { readFileMaybeShared } from "../shared_bytes.ts";
 import { RequestMeta } from "../request.ts";
-import { Stoq } from "../stoq.ts";
-import type { ParsedArgs } from "./args.ts";
+import { type PluginListing, Stoq } from "../stoq.ts";
+import { type EngineResult, Engines } from "../engines.ts";
+import type { IniFile } from "../config.ts";
+import type { StoqResponse } from "../response.ts";
+import { type ParsedArgs, UsageError } from "./args.ts";
 import { loadCliConfig, requestMetaOf, stoqOptions } from "./setup.ts";
 import { Progress, type ProgressSink, stderrProgressSink } from "./progress.ts";
 import { formatText as formatTree } from "./text_format.ts";
@@ -62,19 +65,36 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
     }
   }
   const config = loadCliConfig(args);
-  const stoq = await Stoq.create(stoqOptions(args, config));
+  const options = stoqOptions(args, config);
+  const requestMeta = requestMetaOf(args);
+  const engineCount = enginesOf(args, config.ini);
+  if (inputs && inputs.length > 1 && engineCount > 1) {
+    const { config: _parsed, ...plain } = options;
+    const engines = await Engines.create({
+      count: engineCount,
+      stoq: { ...plain, configFile: config.path },
+    });
+    try {
+      const printer = printerOf(args, engines.info.connectors, engines.info.plugins);
+      const meta = {
+        archivePayloads: requestMeta.archivePayloads,
+        source: requestMeta.source,
+        extraData: requestMeta.extraData,
+      };
+      return await scanFiles(inputs, printer, output, (file) =>
+        engines.scanFile(file, {
+          filename: basename(file),
+          requestMeta: structuredClone(meta),
+          addStartDispatch: args.lists.startDispatch,
+          addStartDeepDispatch: args.lists.startDeepDispatch,
+        }));
+    } finally {
+      await engines.close();
+    }
+  }
+  const stoq = await Stoq.create(options);
   try {
-    const requestMeta = requestMetaOf(args);
-    const print = stoq.roles.connectors.size === 0;
-    const renderer = args.values.template === undefined ? undefined : new TemplateRenderer(
-      args.values.template,
-      new Map(
-        Object.entries(stoq.listPlugins()).map(([name, p]) => [name, dirname(p.manifest)]),
-      ),
-    );
-    const text = args.values.format === "text" || renderer !== undefined;
-    const formatText = (json: StoqResponseJson) =>
-      renderer ? renderer.render(json).trimEnd() : formatTree(json);
+    const printer = printerOf(args, stoq.roles.connectors.size, stoq.listPlugins());
     const scanOne = async (content: Uint8Array, filename: string | null) => {
       const response = await stoq.scan(content, {
         payloadMeta: { extraData: { filename } },
@@ -86,7 +106,7 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
     };
     if (stdin) {
       const response = await scanOne(stdin, null);
-      if (print) output.out(text ? formatText(response.toJSON()) : response.toString());
+      if (printer) output.out(printer.one(response));
       return 0;
     }
     const files = inputs!;
@@ -97,39 +117,100 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
         return 2;
       }
       const response = await scanOne(content, basename(files[0]));
-      if (print) output.out(text ? formatText(response.toJSON()) : response.toString());
+      if (printer) output.out(printer.one(response));
       return 0;
     }
-    let failed = 0;
-    const progress = new Progress(files.length, output.progress ?? stderrProgressSink());
-    await inOrder(files, {
-      limit: FILES_PER_CORE * (navigator.hardwareConcurrency || 1),
-      budget: BYTES_IN_FLIGHT,
-      window: RESULTS_HELD,
-      sizeOf: async (file) => (await Deno.stat(file)).size,
-      work: async (file) => {
-        const content = await readFileMaybeShared(file, stoq.shareThreshold);
-        return await scanOne(content, basename(file));
-      },
-      done: (file, result) => {
-        progress.done(result instanceof Error || result.errors.length > 0);
-        if (result instanceof Error) {
-          failed++;
-          if (progress.drawing) output.err("");
-          output.err(`Error: Cannot scan "${file}": ${result.message}`);
-          return;
-        }
-        if (!print) return;
-        output.out(
-          text ? `${file}\n${formatText(result.toJSON())}\n` : dumps(result, { indent: 0 }),
-        );
-      },
+    return await scanFiles(files, printer, output, async (file) => {
+      const content = await readFileMaybeShared(file, stoq.shareThreshold);
+      const response = await scanOne(content, basename(file));
+      return {
+        line: dumps(response, { indent: 0 }),
+        payloads: response.results.length,
+        errors: response.errors.length,
+      };
     });
-    progress.finish();
-    return failed > 0 ? 1 : 0;
   } finally {
     await stoq.close();
   }
+}
+
+/** How responses are printed: `undefined` when connectors save them instead. */
+interface Printer {
+  /** A single file's (or standard input's) response: stoQ's indented JSON, or text. */
+  one(response: StoqResponse): string;
+  /** One of several files' responses: a JSON line, or the file's name and text. */
+  line(file: string, result: EngineResult): string;
+}
+
+function printerOf(
+  args: ParsedArgs,
+  connectors: number,
+  plugins: Record<string, PluginListing>,
+): Printer | undefined {
+  if (connectors > 0) return undefined;
+  const renderer = args.values.template === undefined ? undefined : new TemplateRenderer(
+    args.values.template,
+    new Map(Object.entries(plugins).map(([name, p]) => [name, dirname(p.manifest)])),
+  );
+  const formatText = (json: StoqResponseJson) =>
+    renderer ? renderer.render(json).trimEnd() : formatTree(json);
+  if (args.values.format !== "text" && renderer === undefined) {
+    return { one: (response) => response.toString(), line: (_file, result) => result.line };
+  }
+  return {
+    one: (response) => formatText(response.toJSON()),
+    line: (file, result) => `${file}\n${formatText(JSON.parse(result.line))}\n`,
+  };
+}
+
+/**
+ * How many engines a scan of several files runs: `--engines N`, else the cores when stoq.cfg runs
+ * plugins in-process (`[core] isolation = none`: one engine uses one core), else 1 (the sandbox's
+ * plugin Workers already use the cores).
+ */
+function enginesOf(args: ParsedArgs, ini: IniFile): number {
+  const given = args.values.engines;
+  if (given !== undefined) {
+    if (!/^[1-9]\d*$/.test(given.trim())) {
+      throw new UsageError(
+        `Option "--engines" needs a whole number of at least 1, got "${given}"`,
+        args.command,
+      );
+    }
+    return Number(given);
+  }
+  const isolation = ini.hasSection("core") ? ini.get("core", "isolation") : undefined;
+  return isolation?.trim().toLowerCase() === "none" ? navigator.hardwareConcurrency || 1 : 1;
+}
+
+/** Scan several files, printing their responses in order as they end. */
+async function scanFiles(
+  files: string[],
+  printer: Printer | undefined,
+  output: Output,
+  scan: (file: string) => Promise<EngineResult>,
+): Promise<number> {
+  let failed = 0;
+  const progress = new Progress(files.length, output.progress ?? stderrProgressSink());
+  await inOrder(files, {
+    limit: FILES_PER_CORE * (navigator.hardwareConcurrency || 1),
+    budget: BYTES_IN_FLIGHT,
+    window: RESULTS_HELD,
+    sizeOf: async (file) => (await Deno.stat(file)).size,
+    work: scan,
+    done: (file, result) => {
+      progress.done(result instanceof Error || result.errors > 0);
+      if (result instanceof Error) {
+        failed++;
+        if (progress.drawing) output.err("");
+        output.err(`Error: Cannot scan "${file}": ${result.message}`);
+        return;
+      }
+      if (printer) output.out(printer.line(file, result));
+    },
+  });
+  progress.finish();
+  return failed > 0 ? 1 : 0;
 }
 
 /** Files given, with folders expanded to every file under them (sorted, recursively). */
