@@ -17,6 +17,14 @@
 export { Stoq } from "./core/stoq.ts";
 export type { PluginListing, RunOptions, ScanOptions, StoqOptions } from "./core/stoq.ts";
 export { PluginHandle } from "./core/plugin_handle.ts";
+export { Engines } from "./core/engines.ts";
+export type {
+  EngineInfo,
+  EngineResult,
+  EngineScanOptions,
+  EnginesOptions,
+  EngineStoqOptions,
+} from "./core/engines.ts";
 export {
   ConfigError,
   PermissionDeniedError,
