@@ -68,14 +68,20 @@ export function fileSink(dir: string, options: FileSinkOptions = {}): LogSink {
   const maxBytes = options.maxBytes ?? 1_500_000;
   const backupCount = options.backupCount ?? 5;
   Deno.mkdirSync(dir, { recursive: true });
-  let size = 0;
-  try {
-    size = Deno.statSync(path).size;
-  } catch { /* a new file */ }
+  // The file's size as it is now: other writers (the engines of `stoq scan --engines`, each with a
+  // sink of its own) append to the same file.
+  const sizeNow = () => {
+    try {
+      return Deno.statSync(path).size;
+    } catch {
+      return 0; // a new file
+    }
+  };
   return {
     level: options.level ?? "info",
     write(line) {
       const bytes = encoder.encode(line + "\n");
+      const size = maxBytes > 0 ? sizeNow() : 0;
       if (maxBytes > 0 && size + bytes.byteLength > maxBytes && size > 0) {
         for (let i = backupCount - 1; i >= 1; i--) {
           try {
@@ -84,10 +90,8 @@ export function fileSink(dir: string, options: FileSinkOptions = {}): LogSink {
         }
         if (backupCount > 0) Deno.renameSync(path, `${path}.1`);
         else Deno.truncateSync(path);
-        size = 0;
       }
       Deno.writeFileSync(path, bytes, { append: true });
-      size += bytes.byteLength;
     },
   };
 }

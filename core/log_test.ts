@@ -165,6 +165,21 @@ Deno.test("fileSink() counts an existing stoq.log towards the rotation size", ()
   }
 });
 
+Deno.test("fileSink() rotates at maxBytes when several sinks append to the same stoq.log", () => {
+  const tmp = Deno.makeTempDirSync({ prefix: "stoq_log_test_" });
+  try {
+    // Two engines' sinks: each counts the other's lines, so the file never passes maxBytes.
+    const first = fileSink(tmp, { maxBytes: 10, backupCount: 3 });
+    const second = fileSink(tmp, { maxBytes: 10, backupCount: 3 });
+    for (const letter of "abcdef") (letter < "d" ? first : second).write(letter.repeat(4));
+    assert.deepEqual(readLines(`${tmp}/stoq.log`), ["eeee", "ffff"]);
+    assert.deepEqual(readLines(`${tmp}/stoq.log.1`), ["cccc", "dddd"]);
+    assert.deepEqual(readLines(`${tmp}/stoq.log.2`), ["aaaa", "bbbb"]);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
 Deno.test("fileSink() never rotates when maxBytes is 0", () => {
   const tmp = Deno.makeTempDirSync({ prefix: "stoq_log_test_" });
   try {
