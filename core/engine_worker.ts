@@ -55,7 +55,7 @@ async function handle(request: EngineRequest) {
       type: "done",
       id,
       result: {
-        line: dumps(response, { indent: 0 }),
+        line: options.line === false ? "" : dumps(response, { indent: 0 }),
         payloads: response.results.length,
         errors: response.errors.length,
       },

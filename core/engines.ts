@@ -39,6 +39,8 @@ export interface EngineScanOptions {
   addStartDispatch?: string[];
   /** Workers the initial payload goes to in the first deep dispatch pass. */
   addStartDeepDispatch?: string[];
+  /** Hand back the response's JSON line (default true; when false, `line` is ""). */
+  line?: boolean;
 }
 
 /** One file's response, as an engine hands it back. */

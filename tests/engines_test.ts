@@ -106,6 +106,12 @@ Deno.test("Engines report a file that cannot be read by its error, and go on wit
       );
       const result = await engines.scanFile(path);
       assert.equal(JSON.parse(result.line).results[0].workers.hash.sha256, sha256("file 0"));
+      // Without its JSON line (connectors save the response): the counts only.
+      assert.deepEqual(await engines.scanFile(path, { line: false }), {
+        line: "",
+        payloads: 1,
+        errors: 0,
+      });
     });
   } finally {
     await engines.close();

@@ -84,9 +84,10 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
       return await scanFiles(inputs, printer, output, (file) =>
         engines.scanFile(file, {
           filename: basename(file),
-          requestMeta: structuredClone(meta),
+          requestMeta: meta,
           addStartDispatch: args.lists.startDispatch,
           addStartDeepDispatch: args.lists.startDeepDispatch,
+          line: printer !== undefined,
         }));
     } finally {
       await engines.close();
@@ -124,7 +125,7 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
       const content = await readFileMaybeShared(file, stoq.shareThreshold);
       const response = await scanOne(content, basename(file));
       return {
-        line: dumps(response, { indent: 0 }),
+        line: printer ? dumps(response, { indent: 0 }) : "",
         payloads: response.results.length,
         errors: response.errors.length,
       };
