@@ -170,6 +170,8 @@ Deno.test("stoq scan DIR spreads the files over engines: --engines N, or one per
       [["--config-file", none], Math.min(navigator.hardwareConcurrency, 10)],
       [["--config-file", none, "--engines", "1"], 1],
     ];
+    // Each case's responses without what differs from run to run (ids, times, the isolate).
+    const seen: string[][] = [];
     for (const [options, engines] of cases) {
       const output = await runCli([
         "scan",
@@ -179,6 +181,8 @@ Deno.test("stoq scan DIR spreads the files over engines: --engines N, or one per
         "isolate_id",
         "--plugin-dir",
         plugins,
+        "--request-source",
+        "cli test",
         ...options,
       ]);
       assert.equal(output.stderr, "", options.join(" "));
@@ -194,7 +198,18 @@ Deno.test("stoq scan DIR spreads the files over engines: --engines N, or one per
       // isolate_id runs in-process in each engine (one isolate each), or in its own sandbox Worker
       // in the one engine (one instance: this folder gives its pool no reason to grow).
       assert.equal(isolates.size, engines, options.join(" "));
+      seen.push(lines.map((line) => {
+        const response = JSON.parse(line);
+        delete response.results[0].workers.isolate_id.isolate;
+        return JSON.stringify(response)
+          .replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, "ID")
+          .replace(/"time":"[^"]*"/g, '"time":"T"');
+      }));
     }
+    // The same responses with one engine or several, sandboxed or in-process.
+    assert.deepEqual(seen[0], seen[1]);
+    assert.deepEqual(seen[2], seen[3]);
+    assert.ok(seen[0][0].includes('"scan_id":"ID"'));
     // An engine that cannot start fails the command as one Stoq would.
     const output = await runCli(["scan", dir, "-a", "nosuchplugin", "--config-file", none]);
     assert.equal(
