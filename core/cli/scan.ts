@@ -165,11 +165,22 @@ function printerOf(
 }
 
 /**
- * How many engines a scan of several files runs: `--engines N`, else the cores when stoq.cfg runs
- * plugins in-process (`[core] isolation = none`: one engine uses one core), else 1 (the sandbox's
- * plugin Workers already use the cores).
+ * Memory an engine is counted for when `--engines` is not given: its plugins, heap and files in
+ * flight (one in-process engine over the benchmark's corpus peaked at 0.36-0.38 GB, two at 0.62).
  */
-function enginesOf(args: ParsedArgs, ini: IniFile): number {
+const ENGINE_MEMORY = 512 * 1024 * 1024;
+
+/**
+ * How many engines a scan of several files runs: `--engines N`, else the cores when stoq.cfg runs
+ * plugins in-process (`[core] isolation = none`: one engine uses one core), as many as the memory
+ * available holds at `ENGINE_MEMORY` each; else 1 (the sandbox's plugin Workers already use the
+ * cores).
+ */
+export function enginesOf(
+  args: ParsedArgs,
+  ini: IniFile,
+  available: () => number = () => Deno.systemMemoryInfo().available,
+): number {
   const given = args.values.engines;
   if (given !== undefined) {
     if (!/^[1-9]\d*$/.test(given.trim())) {
@@ -181,7 +192,14 @@ function enginesOf(args: ParsedArgs, ini: IniFile): number {
     return Number(given);
   }
   const isolation = ini.hasSection("core") ? ini.get("core", "isolation") : undefined;
-  return isolation?.trim().toLowerCase() === "none" ? navigator.hardwareConcurrency || 1 : 1;
+  if (isolation?.trim().toLowerCase() !== "none") return 1;
+  let fit = Infinity;
+  try {
+    fit = Math.floor(available() / ENGINE_MEMORY);
+  } catch {
+    // Not readable here (no sys permission, another OS): the cores alone decide.
+  }
+  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, fit));
 }
 
 /** Scan several files, printing their responses in order as they end. */
