@@ -88,8 +88,13 @@ export function fileSink(dir: string, options: FileSinkOptions = {}): LogSink {
             Deno.renameSync(`${path}.${i}`, `${path}.${i + 1}`);
           } catch { /* no such backup */ }
         }
-        if (backupCount > 0) Deno.renameSync(path, `${path}.1`);
-        else Deno.truncateSync(path);
+        try {
+          if (backupCount > 0) Deno.renameSync(path, `${path}.1`);
+          else Deno.truncateSync(path);
+        } catch (err) {
+          // Another writer rotated it a moment ago.
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
       }
       Deno.writeFileSync(path, bytes, { append: true });
     },
