@@ -4,9 +4,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { dumps } from "./dumps.ts";
-import type { EngineReply, EngineRequest } from "./engines.ts";
-import { readFileMaybeShared } from "./shared_bytes.ts";
+import { type EngineReply, type EngineRequest, scanFileWith } from "./engines.ts";
 import { Stoq } from "./stoq.ts";
 
 let stoq: Stoq | undefined;
@@ -42,26 +40,14 @@ async function handle(request: EngineRequest) {
     reply({ type: "closed" });
     return;
   }
-  const { id, path, options } = request;
   try {
-    const content = await readFileMaybeShared(path, stoq!.shareThreshold);
-    const response = await stoq!.scan(content, {
-      payloadMeta: { extraData: { filename: options.filename ?? null } },
-      requestMeta: options.requestMeta,
-      addStartDispatch: options.addStartDispatch,
-      addStartDeepDispatch: options.addStartDeepDispatch,
-    });
     reply({
       type: "done",
-      id,
-      result: {
-        line: options.line === false ? "" : dumps(response, { indent: 0 }),
-        payloads: response.results.length,
-        errors: response.errors.length,
-      },
+      id: request.id,
+      result: await scanFileWith(stoq!, request.path, request.options),
     });
   } catch (err) {
-    reply({ type: "error", id, message: messageOf(err) });
+    reply({ type: "error", id: request.id, message: messageOf(err) });
   }
 }
 

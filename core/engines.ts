@@ -9,9 +9,11 @@
  *
  * @module
  */
-import type { PluginListing, StoqOptions } from "./stoq.ts";
+import type { PluginListing, Stoq, StoqOptions } from "./stoq.ts";
 import type { RequestMetaInit } from "./request.ts";
+import { dumps } from "./dumps.ts";
 import { StoqError } from "./errors.ts";
+import { readFileMaybeShared } from "./shared_bytes.ts";
 
 /**
  * The options of `Stoq.create()` an engine can be given: plain data only (no parsed `config`, no
@@ -51,6 +53,29 @@ export interface EngineResult {
   payloads: number;
   /** How many errors it has. */
   errors: number;
+}
+
+/**
+ * Read the file at `path` (a large one straight into shared memory) and scan it with `stoq`: what
+ * an engine does with each file, and `stoq scan` with each of a folder's files without engines.
+ */
+export async function scanFileWith(
+  stoq: Stoq,
+  path: string,
+  options: EngineScanOptions = {},
+): Promise<EngineResult> {
+  const content = await readFileMaybeShared(path, stoq.shareThreshold);
+  const response = await stoq.scan(content, {
+    payloadMeta: { extraData: { filename: options.filename ?? null } },
+    requestMeta: options.requestMeta,
+    addStartDispatch: options.addStartDispatch,
+    addStartDeepDispatch: options.addStartDeepDispatch,
+  });
+  return {
+    line: options.line === false ? "" : dumps(response, { indent: 0 }),
+    payloads: response.results.length,
+    errors: response.errors.length,
+  };
 }
 
 /** What an engine reports once its `Stoq` is ready. */
@@ -215,8 +240,7 @@ export class Engines {
 
   /**
    * Read the file at `path` and scan it in the engine with the fewest files in flight (taking
-   * turns among equals). Rejects
-   * with the reason if the file cannot be read or the engine stopped.
+   * turns among equals). Rejects with the reason if the file cannot be read or the engine stopped.
    */
   scanFile(path: string, options: EngineScanOptions = {}): Promise<EngineResult> {
     // The fewest in flight; among equals, the next after the last one chosen.

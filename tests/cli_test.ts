@@ -167,7 +167,18 @@ Deno.test("stoq scan DIR spreads the files over engines: --engines N, or one per
     const cases: [string[], number][] = [
       [["--config-file", config, "--engines", "2"], 2],
       [["--config-file", config], 1],
-      [["--config-file", none], Math.min(navigator.hardwareConcurrency, 10)],
+      // One per core, as many as fit in 512 MiB of available memory each (and one per file).
+      [
+        ["--config-file", none],
+        Math.max(
+          1,
+          Math.min(
+            navigator.hardwareConcurrency,
+            10,
+            Math.floor(Deno.systemMemoryInfo().available / 2 ** 29),
+          ),
+        ),
+      ],
       [["--config-file", none, "--engines", "1"], 1],
     ];
     // Each case's responses without what differs from run to run (ids, times, the isolate).

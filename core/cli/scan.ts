@@ -5,12 +5,11 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { dumps } from "../dumps.ts";
 import { StoqError } from "../errors.ts";
 import { readFileMaybeShared } from "../shared_bytes.ts";
 import { RequestMeta } from "../request.ts";
 import { type PluginListing, Stoq } from "../stoq.ts";
-import { type EngineResult, Engines } from "../engines.ts";
+import { type EngineResult, Engines, type EngineScanOptions, scanFileWith } from "../engines.ts";
 import type { IniFile } from "../config.ts";
 import type { StoqResponse } from "../response.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
@@ -68,6 +67,18 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
   const options = stoqOptions(args, config);
   const requestMeta = requestMetaOf(args);
   const engineCount = enginesOf(args, config.ini);
+  // A folder's file as each one is scanned, with engines or without.
+  const fileOptions = (file: string, printer: Printer | undefined): EngineScanOptions => ({
+    filename: basename(file),
+    requestMeta: {
+      archivePayloads: requestMeta.archivePayloads,
+      source: requestMeta.source,
+      extraData: structuredClone(requestMeta.extraData),
+    },
+    addStartDispatch: args.lists.startDispatch,
+    addStartDeepDispatch: args.lists.startDeepDispatch,
+    line: printer !== undefined,
+  });
   if (inputs && inputs.length > 1 && engineCount > 1) {
     const { config: _parsed, ...plain } = options;
     const engines = await Engines.create({
@@ -76,19 +87,12 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
     });
     try {
       const printer = printerOf(args, engines.info.connectors, engines.info.plugins);
-      const meta = {
-        archivePayloads: requestMeta.archivePayloads,
-        source: requestMeta.source,
-        extraData: requestMeta.extraData,
-      };
-      return await scanFiles(inputs, printer, output, (file) =>
-        engines.scanFile(file, {
-          filename: basename(file),
-          requestMeta: meta,
-          addStartDispatch: args.lists.startDispatch,
-          addStartDeepDispatch: args.lists.startDeepDispatch,
-          line: printer !== undefined,
-        }));
+      return await scanFiles(
+        inputs,
+        printer,
+        output,
+        (file) => engines.scanFile(file, fileOptions(file, printer)),
+      );
     } finally {
       await engines.close();
     }
@@ -121,15 +125,12 @@ export async function scanCommand(args: ParsedArgs, output: Output): Promise<num
       if (printer) output.out(printer.one(response));
       return 0;
     }
-    return await scanFiles(files, printer, output, async (file) => {
-      const content = await readFileMaybeShared(file, stoq.shareThreshold);
-      const response = await scanOne(content, basename(file));
-      return {
-        line: printer ? dumps(response, { indent: 0 }) : "",
-        payloads: response.results.length,
-        errors: response.errors.length,
-      };
-    });
+    return await scanFiles(
+      files,
+      printer,
+      output,
+      (file) => scanFileWith(stoq, file, fileOptions(file, printer)),
+    );
   } finally {
     await stoq.close();
   }
